@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from ..listings import TOPICS, list_topic
+from .output import add_json_flag, emit_json, print_table
+
+HELP = "list metrics (with their cards), protocols, models, published tables or weights"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("topic", choices=sorted(TOPICS), help="what to list")
+    add_json_flag(p)
+
+
+def run(args) -> int:
+    rows = list_topic(args.topic)
+    if args.json:
+        if args.topic == "metrics":
+            emit_json([r["card"] for r in rows])
+        else:
+            emit_json(rows)
+    else:
+        print_table(rows, TOPICS[args.topic].columns)
+    return 0

@@ -1,0 +1,1 @@
+"""Decoding and encoding of images, videos and audio; atomic writes; hashing."""
