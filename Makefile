@@ -5,8 +5,9 @@ VENV      ?= .venv
 PY        := $(VENV)/bin/python
 PIP       := $(PY) -m pip
 EXTRAS    ?= offline,dev,ray
-# A folder of prebuilt wheels (dlib); used when present.
-WHEELHOUSE ?= ../shared/wheels
+# A folder of prebuilt wheels (dlib 20.0.1 takes ~21 min to compile); used when present.
+TALKBENCH_WHEELHOUSE ?= ../shared/wheels
+WHEELHOUSE ?= $(TALKBENCH_WHEELHOUSE)
 STAMP     := $(VENV)/.talkbench-installed
 
 .PHONY: install demo test bench system-deps clean

@@ -43,7 +43,6 @@ def _paired_metrics(names, options):
 
 def _read_mask(path: Path):
     from .io.images import read_image_array
-    import torch
 
     arr = read_image_array(path, with_alpha=True)
     a = arr[..., 3] if (arr[..., 3] < 255).any() else arr[..., :3].mean(axis=-1)
@@ -81,8 +80,6 @@ def score_pair(cfg: ScoreConfig) -> tuple[RunSummary, list[ItemRecord]]:
             return
         mask = None
         if masks is not None:
-            import torch
-
             mask = torch.cat([_read_mask(masks[p.index]) for p, _ in batch])
         for m in metrics:
             vals = m.update(pred, gt, mask)

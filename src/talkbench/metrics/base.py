@@ -15,6 +15,9 @@ import torch
 
 from .card import MetricCard, MetricKind
 
+if False:  # typing only
+    from .context import ItemContext, ItemScore
+
 
 @dataclass
 class MetricValue:
@@ -72,6 +75,10 @@ class Metric(abc.ABC):
         """Fold another instance's state (same options) into this one."""
         raise NotImplementedError(f"{type(self).__name__} cannot merge shards")
 
+    def update_item(self, ctx: "ItemContext") -> "ItemScore":
+        """Score one protocol item (the runner's entry point); accumulates state like update()."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement update_item")
+
 
 class PairedFrameMetric(Metric):
     """One float64 value per (prediction, reference) frame pair; the result is their mean."""
@@ -100,6 +107,24 @@ class PairedFrameMetric(Metric):
     def merge(self, other: "Metric") -> None:
         assert isinstance(other, type(self)) and other.options == self.options
         self._values.extend(other._values)
+
+    #: which ItemContext frames the prediction is compared with
+    reference_role: ClassVar[str] = "gt"
+    batch_size: ClassVar[int] = 16
+
+    def update_item(self, ctx: "ItemContext") -> "ItemScore":
+        from .context import ItemScore
+
+        ref = ctx.reference(self.options.get("reference", self.reference_role))
+        if len(ref) != len(ctx.pred):
+            raise ValueError(f"item '{ctx.item_id}': {len(ctx.pred)} predicted frames but {len(ref)} reference frames")
+        vals = []
+        for start in range(0, len(ctx.pred), self.batch_size):
+            sl = slice(start, start + self.batch_size)
+            mask = ctx.masks.tensor(sl, torch.float64)[:, :1] if ctx.masks is not None else None
+            vals.append(self.update(ctx.pred.tensor(sl, torch.float64), ref.tensor(sl, torch.float64), mask))
+        v = torch.cat(vals).numpy() if vals else np.zeros(0)
+        return ItemScore(mean_or_none(v), int(v.size))
 
 
 def check_pair(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None):

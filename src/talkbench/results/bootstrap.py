@@ -8,14 +8,22 @@ DEFAULT_SEED = 0
 
 
 def bootstrap_ci(values, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
-                 level: float = 0.95) -> tuple[float, float] | None:
-    """95% CI of the mean by resampling items with replacement; None when undefined (n < 2 or non-finite)."""
+                 level: float = 0.95, weights=None) -> tuple[float, float] | None:
+    """95% CI of the mean by resampling items with replacement; None when undefined (n < 2 or non-finite).
+
+    With ``weights`` (e.g. frames per clip) each resample's statistic is the weighted mean, so the
+    interval is centred on a pooled per-frame mean while items (clips) stay the resampling unit.
+    """
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     if v.size < 2 or not np.all(np.isfinite(v)):
         return None
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, v.size, size=(n_resamples, v.size))
-    means = v[idx].mean(axis=1)
+    if weights is None:
+        means = v[idx].mean(axis=1)
+    else:
+        w = np.asarray(weights, dtype=np.float64).reshape(-1)
+        means = (v[idx] * w[idx]).sum(axis=1) / w[idx].sum(axis=1)
     lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(lo), float(hi)
 
