@@ -17,7 +17,7 @@ class Topic:
 TOPICS: dict[str, Topic] = {
     "metrics": Topic("talkbench.metrics.listing:metric_rows", ("name", "version", "arrow", "kind", "unit", "backbone")),
     "protocols": Topic(None, ("id", "version", "dataset", "items"), owner_issue=5),
-    "models": Topic(None, ("name", "kind", "description"), owner_issue=7),
+    "models": Topic("talkbench.models.registry:model_rows", ("name", "kind", "description")),
     "published": Topic(None, ("table", "paper", "metrics", "rows"), owner_issue=6),
     "weights": Topic(None, ("id", "file", "present"), owner_issue=3),
 }

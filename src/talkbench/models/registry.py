@@ -1,0 +1,42 @@
+"""Registry of runnable models and baselines (`talkbench ls models`), lazily imported.
+
+Add an entry here: name -> "module:Class". Baselines live in talkbench.baselines, full models in
+talkbench.models.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Any
+
+from ..errors import UnknownNameError
+from .base import TalkingHeadModel
+
+MODELS: dict[str, str] = {
+    # filled by the baselines (issue 7) and models (issue 8) work, e.g.
+    # "source-copy": "talkbench.baselines.source_copy:SourceCopy",
+}
+
+
+def get_model_class(name: str) -> type[TalkingHeadModel]:
+    if name not in MODELS:
+        close = difflib.get_close_matches(name, MODELS, n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise UnknownNameError(f"unknown model '{name}'.{hint} `talkbench ls models` lists them.")
+    module, _, attr = MODELS[name].partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    if not (isinstance(cls, type) and issubclass(cls, TalkingHeadModel)):
+        raise TypeError(f"model '{name}' must be a TalkingHeadModel subclass, got {cls!r}")
+    return cls
+
+
+def create_model(name: str, **config: Any) -> TalkingHeadModel:
+    return get_model_class(name)(**config)
+
+
+def model_rows() -> list[dict]:
+    rows = []
+    for name in sorted(MODELS):
+        info = get_model_class(name).info
+        rows.append({"name": name, "kind": info.kind, "description": info.description, "paper": info.paper})
+    return rows
