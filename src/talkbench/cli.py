@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "weights": "weights",
     "report": "report",
     "compare": "compare",
+    "mos": "mos",
     "demo": "demo",
     "bench": "bench",
 }

@@ -35,11 +35,13 @@ class MissingWeightsError(TalkbenchError):
     def __init__(self, file_name: str, backbone: str, urls: tuple[str, ...] = (), where: str = ""):
         self.file_name = file_name
         self.backbone = backbone
+        #: the short reason a runner records for an item that could not be scored
+        self.reason = f"missing weights: {file_name} (talkbench weights import PATH --id {backbone})"
         url = urls[0] if urls else "its official release page"
         loc = f" (looked in {where})" if where else ""
         super().__init__(
             f"weights file {file_name} for backbone '{backbone}' is not installed{loc}. "
-            f"Fix: download it from {url} and run `talkbench weights import PATH`, "
+            f"Fix: download it from {url} and run `talkbench weights import PATH --id {backbone}`, "
             f"or `talkbench weights fetch {backbone}` on a machine with internet."
         )
 

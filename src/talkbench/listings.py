@@ -16,10 +16,10 @@ class Topic:
 
 TOPICS: dict[str, Topic] = {
     "metrics": Topic("talkbench.metrics.listing:metric_rows", ("name", "version", "arrow", "kind", "unit", "backbone")),
-    "protocols": Topic(None, ("id", "version", "dataset", "items"), owner_issue=5),
+    "protocols": Topic("talkbench.protocols.spec:protocol_rows", ("id", "version", "dataset", "items", "list")),
     "models": Topic("talkbench.models.registry:model_rows", ("name", "kind", "description")),
-    "published": Topic(None, ("table", "paper", "metrics", "rows"), owner_issue=6),
-    "weights": Topic(None, ("id", "file", "present"), owner_issue=3),
+    "published": Topic("talkbench.baselines.published:published_rows", ("table", "paper", "source", "protocol", "rows", "metrics")),
+    "weights": Topic("talkbench.metrics.backbones.weights_install:status_rows", ("id", "file", "present", "location")),
 }
 
 

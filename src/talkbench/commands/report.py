@@ -1,13 +1,64 @@
 from __future__ import annotations
 
-from ..errors import NotAvailableYet
+import sys
+from pathlib import Path
 
-HELP = "leaderboards, plots and HTML reports from result files"
+from ..errors import InputError
+from ..io.atomic import atomic_write_text
+
+HELP = "leaderboards, plots and HTML reports from result files (and published paper tables)"
+FORMATS = ("md", "latex", "html", "csv")
 
 
 def add_arguments(p) -> None:
-    p.add_argument("rest", nargs="*")
+    p.add_argument("results", nargs="*", metavar="RESULTS", help="result folders or summary.json files")
+    p.add_argument("--published", action="append", default=[], metavar="TABLE_ID",
+                   help="add a published table (exact id or prefix, e.g. real3d.t1); repeatable; "
+                        "`talkbench ls published` lists them")
+    p.add_argument("--format", choices=FORMATS, default="md", help="output format (html: one self-contained report)")
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--ci", action="store_true", help="show the bootstrap 95%% CI of each run value")
+    p.add_argument("--n", action="store_true", help="show the number of evaluated items")
+    p.add_argument("--vs", metavar="METHOD",
+                   help="reported-vs-reproduced view: compare each run with this method's row of the --published table")
+    p.add_argument("--plots", metavar="DIR", help="also write the plots (PNG and PDF) into DIR")
 
 
 def run(args) -> int:
-    raise NotAvailableYet("`talkbench report`", 6)
+    from ..baselines.published import select_tables
+    from ..reports.board import build_boards, reproduction_board
+    from ..reports.runs import load_runs
+    from ..reports.table import RenderOptions, render_table
+
+    if not args.results and not args.published:
+        raise InputError(None, "nothing to report", "pass result folders and/or --published TABLE_ID")
+    runs = load_runs(args.results)
+    tables = select_tables(args.published)
+    opts = RenderOptions(ci=args.ci, n=args.n)
+    if args.vs:
+        if len(tables) != 1 or not runs:
+            raise InputError(None, "--vs needs result files and exactly one published table",
+                             "name one table part, e.g. --published real3d.t1.same-id")
+        boards = [reproduction_board(r, tables[0], args.vs) for r in runs]
+    else:
+        boards = build_boards(runs, tables)
+
+    if args.plots:
+        from ..reports.figures import write_all_plots
+
+        for path in write_all_plots(boards, runs, Path(args.plots)):
+            print(f"wrote {path}", file=sys.stderr)
+
+    if args.format == "html":
+        from ..reports.html import render_report
+
+        text = render_report(boards, runs, tables, opts)
+    else:
+        sep = "\n" if args.format != "csv" else ""
+        text = sep.join(render_table(b, args.format, opts) for b in boards)
+    if args.out:
+        atomic_write_text(args.out, text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

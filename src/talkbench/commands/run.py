@@ -1,13 +1,64 @@
 from __future__ import annotations
 
-from ..errors import NotAvailableYet
+from pathlib import Path
+
+from .output import add_json_flag, emit_json, print_table
 
 HELP = "run a protocol on a model or on your own outputs"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("rest", nargs="*")
+    p.add_argument("--protocol", required=True, help="protocol id (`talkbench ls protocols`) or a spec .yaml")
+    p.add_argument("--data", required=True, action="append",
+                   help="dataset root; repeat or use NAME=ROOT for protocols reading several datasets")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", help="a model or baseline name (`talkbench ls models`)")
+    src.add_argument("--pred", type=Path, help="your outputs: one video or frame folder per item id")
+    p.add_argument("--checkpoint", type=Path, help="checkpoint file for --model")
+    p.add_argument("--out", required=True, type=Path, help="result folder (summary.json, items.jsonl, items/)")
+    p.add_argument("--limit", type=int, help="only the first N items (a smoke run; marked non-comparable)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument("--workers", type=int, default=1, help="parallel workers (processes or Ray tasks)")
+    p.add_argument("--ray-address", help="address of a running Ray cluster (default: start a local one)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--offline-backbones", action="store_true",
+                   help="use the offline backbone substitutes (results marked non-comparable)")
+    p.add_argument("--metrics", help="comma-separated subset of metrics (default: the protocol's)")
+    add_json_flag(p)
+
+
+def parse_data(values: list[str]) -> dict[str, str] | str:
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    out = {}
+    for v in values:
+        name, sep, root = v.partition("=")
+        if not sep:
+            from ..errors import InputError
+
+            raise InputError(None, f"--data {v}: with several roots each must be NAME=ROOT", "e.g. --data hdtf=/d/HDTF --data celeba=/d/CelebA")
+        out[name] = root
+    return out
 
 
 def run(args) -> int:
-    raise NotAvailableYet("`talkbench run`", 5)
+    from ..protocols.runner import RunConfig, run_protocol
+
+    cfg = RunConfig(protocol=args.protocol, data=parse_data(args.data), out=args.out, model=args.model,
+                    checkpoint=args.checkpoint, pred=args.pred, limit=args.limit, executor=args.executor,
+                    workers=args.workers, resume=args.resume, offline_backbones=args.offline_backbones,
+                    metrics=[m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None,
+                    ray_address=args.ray_address)
+    summary = run_protocol(cfg)
+    data = summary.to_dict()
+    if args.json:
+        emit_json(data)
+    else:
+        rows = [{"metric": f"{k} {v.card.arrow}", "value": v.value, "n": v.n, "missing": v.n_missing,
+                 "ci95": None if v.ci95 is None else f"[{v.ci95[0]:.4f}, {v.ci95[1]:.4f}]"} for k, v in summary.metrics.items()]
+        print_table(rows, ("metric", "value", "n", "missing", "ci95"))
+        print(f"protocol {summary.protocol['id']} v{summary.protocol['version']} ({summary.protocol['hash'][:12]}); "
+              f"items {summary.counts['evaluated']}/{summary.counts['expected']}; comparable: {summary.comparable}"
+              + (f" ({'; '.join(summary.comparable_reasons)})" if summary.comparable_reasons else ""))
+        print(f"wrote {args.out / 'summary.json'} and {args.out / 'items.jsonl'}")
+    return 0

@@ -1,13 +1,91 @@
 from __future__ import annotations
 
-from ..errors import NotAvailableYet
+import sys
+
+from .output import add_json_flag, emit_json, print_table
 
 HELP = "manage official backbone weights (status, fetch, import, verify)"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("rest", nargs="*")
+    sub = p.add_subparsers(dest="weights_action", metavar="ACTION", required=True)
+    s = sub.add_parser("status", help="list every official file and whether it is installed")
+    add_json_flag(s)
+    f = sub.add_parser("fetch", help="download a file, verify its sha256 and install it")
+    f.add_argument("id", help="weights id (see `talkbench weights status`)")
+    f.add_argument("--force", action="store_true", help="download even if already present")
+    f.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
+    add_json_flag(f)
+    i = sub.add_parser("import", help="install a file/folder/zip you downloaded yourself, after verifying it")
+    i.add_argument("path", help="the downloaded file, pack folder or pack .zip")
+    i.add_argument("--id", dest="weights_id", default=None, help="weights id (default: recognised by name or sha256)")
+    add_json_flag(i)
+    v = sub.add_parser("verify", help="hash every installed file against its official sha256")
+    v.add_argument("ids", nargs="*", help="only these ids")
+    add_json_flag(v)
 
 
 def run(args) -> int:
-    raise NotAvailableYet("`talkbench weights`", 3)
+    return {"status": _status, "fetch": _fetch, "import": _import, "verify": _verify}[args.weights_action](args)
+
+
+def _status(args) -> int:
+    from ..metrics.backbones.weights_install import status_rows
+
+    rows = status_rows()
+    if args.json:
+        emit_json(rows)
+    else:
+        print_table(rows, ("id", "file", "present", "install", "location"))
+    return 0
+
+
+def _fetch(args) -> int:
+    from ..metrics.backbones.weights_install import fetch_weights
+
+    res = fetch_weights(args.id, timeout=args.timeout, force=args.force)
+    out = {"id": res.spec.id, "path": str(res.path), "url": res.url, "already_present": res.url is None}
+    if args.json:
+        emit_json(out)
+    elif res.url is None:
+        print(f"{res.spec.id}: already installed at {res.path}")
+    else:
+        print(f"{res.spec.id}: downloaded from {res.url}, sha256 verified, installed at {res.path}")
+    return 0
+
+
+def _import(args) -> int:
+    from ..errors import WeightsMismatchError
+    from ..metrics.backbones.weights import file_sha256
+    from ..metrics.backbones.weights_install import import_weights
+
+    try:
+        spec, dest = import_weights(args.path, args.weights_id)
+    except WeightsMismatchError:
+        print("talkbench: nothing was installed (the file does not match its official sha256)", file=sys.stderr)
+        raise
+    sha = spec.sha256 if spec.kind == "folder" or spec.sha256 else file_sha256(dest)
+    out = {"id": spec.id, "path": str(dest), "sha256": sha, "official_sha256": spec.sha256 is not None}
+    if args.json:
+        emit_json(out)
+    else:
+        check = "sha256 verified" if spec.sha256 else f"no official sha256 published; recorded {sha}"
+        if spec.kind == "folder":
+            check = "every file's sha256 verified"
+        print(f"{spec.id}: {check}; installed at {dest}")
+    return 0
+
+
+def _verify(args) -> int:
+    from ..metrics.backbones.weights_install import verify_rows
+
+    rows = verify_rows(args.ids or None)
+    if args.json:
+        emit_json(rows)
+    else:
+        print_table(rows, ("id", "file", "result", "location"))
+    bad = [r for r in rows if r["result"].startswith("MISMATCH")]
+    if bad:
+        print(f"talkbench: {len(bad)} file(s) do not match their official sha256", file=sys.stderr)
+        return 1
+    return 0

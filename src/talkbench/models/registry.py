@@ -13,8 +13,13 @@ from ..errors import UnknownNameError
 from .base import TalkingHeadModel
 
 MODELS: dict[str, str] = {
+    "source-copy": "talkbench.baselines.simple:SourceCopy",
+    "gt-oracle": "talkbench.baselines.simple:GTOracle",
+    "input-view": "talkbench.baselines.simple:InputView",
+    "landmark-warp": "talkbench.baselines.landmark_warp:LandmarkWarp",
     # filled by the baselines (issue 7) and models (issue 8) work, e.g.
     # "source-copy": "talkbench.baselines.source_copy:SourceCopy",
+    "real3d-portrait": "talkbench.models.real3d_portrait.adapter:Real3DPortrait",
 }
 
 

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import sys
+
+from ..io.atomic import atomic_write_text
+
+HELP = "mean opinion scores with 95% intervals from Likert ratings (rater, sample, method, aspect, score)"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("ratings", metavar="RATINGS.csv", help="CSV with columns rater, sample, method, aspect, score (1-5)")
+    p.add_argument("--interval", choices=("t", "bootstrap-raters"), default="t",
+                   help="t: Student-t over ratings (default); bootstrap-raters: resample raters")
+    p.add_argument("--format", choices=("md", "latex", "html", "csv"), default="md")
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+
+
+def run(args) -> int:
+    from ..reports.mos import mos_board, read_ratings
+    from ..reports.table import RenderOptions, render_table
+
+    board = mos_board(read_ratings(args.ratings), "t" if args.interval == "t" else "bootstrap")
+    text = render_table(board, args.format, RenderOptions(ci=True, ci_style="pm"))
+    if args.out:
+        atomic_write_text(args.out, text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

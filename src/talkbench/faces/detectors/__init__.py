@@ -1,0 +1,1 @@
+"""Face detector implementations, registered by name in talkbench.faces.detection.DETECTORS."""

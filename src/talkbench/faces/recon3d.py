@@ -1,0 +1,36 @@
+"""Deep3DFaceRecon coefficients (ResNet-50 + 7 heads, epoch_20.pth) on POS-aligned 224 crops."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Deep3DNet:
+    id: str
+    weights_sha256: str
+    net: Any
+
+    def coefficients(self, crops: np.ndarray) -> np.ndarray:
+        """N×224×224×3 uint8 RGB crops -> N×257 float64 (input RGB/255, no normalisation)."""
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float() / 255.0
+        with torch.no_grad():
+            return self.net(x).double().numpy()
+
+
+_NET: Deep3DNet | None = None
+
+
+def get_deep3d() -> Deep3DNet:
+    global _NET
+    if _NET is None:
+        from ..metrics.backbones.deep3d_resnet import WEIGHTS_ID, load_recon_net
+        from ..metrics.backbones.weights import verified_weights
+
+        sha = verified_weights(WEIGHTS_ID).sha256  # MissingWeightsError when epoch_20.pth is absent
+        _NET = Deep3DNet("deep3dfacerecon-r50-epoch20", sha, load_recon_net())
+    return _NET

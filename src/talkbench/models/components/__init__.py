@@ -1,0 +1,1 @@
+"""Shared building blocks for the 3D-aware talking-head models (EG3D conventions)."""

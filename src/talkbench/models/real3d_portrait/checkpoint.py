@@ -1,0 +1,62 @@
+"""Reading and writing the released trainer container (`ckpt['state_dict']['model']`).
+
+The released `.ckpt` files are legacy (non-zip) `torch.save` pickles of
+{epoch, global_step, checkpoint_callback_best, optimizer_states, state_dict: {child: state_dict}}.
+We load them with `torch.load(weights_only=True)` (plain containers of tensors and numbers load
+that way); a file that needs arbitrary objects is refused with an explanation rather than unpickled.
+"""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import torch
+
+from ...errors import InputError, MissingWeightsError, WeightsMismatchError
+from ...io.hashing import sha256_file
+
+RELEASE_FOLDER_URL = "https://drive.google.com/drive/folders/1MAveJf7RvJ-Opg1f5qhLdoRoC_Gc6nD9"
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A file, or a folder holding `model_ckpt_steps_*.ckpt` (the latest step is taken, as upstream)."""
+    p = Path(path)
+    if p.is_dir():
+        found = sorted(p.glob("model_ckpt_steps_*.ckpt"), key=lambda f: int(f.stem.rsplit("_", 1)[-1]))
+        if not found:
+            raise MissingWeightsError("model_ckpt_steps_*.ckpt", "real3d-portrait", (RELEASE_FOLDER_URL,), str(p))
+        return found[-1]
+    if not p.is_file():
+        raise MissingWeightsError(p.name, "real3d-portrait", (RELEASE_FOLDER_URL,), str(p.parent))
+    return p
+
+
+def load_model_state(path: str | Path, sha256: str | None = None, child: str = "model") -> dict:
+    p = resolve_checkpoint(path)
+    if sha256 is not None:
+        actual = sha256_file(p)
+        if actual != sha256:
+            raise WeightsMismatchError(p, sha256, actual)
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise InputError(p, f"the checkpoint holds objects that a weights-only load refuses ({exc})",
+                         "re-save it as {'state_dict': {'model': model.state_dict()}} in a trusted environment") from None
+    if isinstance(ckpt, dict) and isinstance(ckpt.get("state_dict"), dict):
+        sd = ckpt["state_dict"]
+        if child in sd and isinstance(sd[child], dict):
+            return sd[child]
+        prefix = child + "."
+        flat = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+        if flat:
+            return flat
+    raise InputError(p, f"no ckpt['state_dict']['{child}'] in this file", "pass the released Real3D-Portrait .ckpt")
+
+
+def save_release_container(state_dict: dict, path: str | Path, global_step: int = 0, child: str = "model") -> Path:
+    """Write a state_dict the way the official trainer does (legacy non-zip pickle)."""
+    ckpt = {"epoch": 0, "global_step": int(global_step), "checkpoint_callback_best": float("inf"),
+            "optimizer_states": [], "state_dict": {child: state_dict}}
+    path = Path(path)
+    torch.save(ckpt, path, _use_new_zipfile_serialization=False)
+    return path

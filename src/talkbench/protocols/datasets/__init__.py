@@ -1,0 +1,36 @@
+"""Dataset adapters by name (lazy "module:Class" targets; `talkbench validate --dataset NAME`)."""
+from __future__ import annotations
+
+import difflib
+import importlib
+
+from ...errors import UnknownNameError
+from .base import DatasetAdapter, Finding
+
+ADAPTERS: dict[str, str] = {
+    "hdtf": "talkbench.protocols.datasets.hdtf:HDTF",
+    "celebvhq": "talkbench.protocols.datasets.celebvhq:CelebVHQ",
+    "nersemble-v1": "talkbench.protocols.datasets.nersemble:NeRSembleV1",
+    "nersemble-v2": "talkbench.protocols.datasets.nersemble:NeRSembleV2",
+    "celeba": "talkbench.protocols.datasets.celeba:CelebAHQ",
+    "vfhq": "talkbench.protocols.datasets.vfhq:VFHQ",
+    "th1kh": "talkbench.protocols.datasets.th1kh:TalkingHead1KH",
+    "person-specific": "talkbench.protocols.datasets.person_specific:PersonSpecific",
+    "custom": "talkbench.protocols.datasets.custom:CustomClips",
+}
+
+
+def adapter_class(name: str) -> type[DatasetAdapter]:
+    if name not in ADAPTERS:
+        close = difflib.get_close_matches(name, ADAPTERS, n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise UnknownNameError(f"unknown dataset '{name}'.{hint} Known: {', '.join(ADAPTERS)}")
+    module, _, attr = ADAPTERS[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def open_dataset(name: str, root) -> DatasetAdapter:
+    return adapter_class(name)(root)
+
+
+__all__ = ["ADAPTERS", "DatasetAdapter", "Finding", "adapter_class", "open_dataset"]

@@ -1,0 +1,224 @@
+"""Scoring one item (runs in a worker): inputs → prediction (model or --pred) → context → metrics.
+
+Returns an outcome {"item", "records", "missing", "states"} that the driver writes atomically;
+states are the pickled accumulators of set-level / matrix metrics for this item alone, so that
+merging them in manifest order gives the same numbers whatever the executor, shard count or resume.
+"""
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import InputError, MissingWeightsError, TalkbenchError
+from ..metrics.card import MetricKind
+from ..metrics.context import FrameSet, ItemContext, ItemScore
+from ..metrics.registry import get_metric
+from ..results.summary import ItemRecord, MissingItem
+from .datasets import open_dataset
+from .datasets.base import DatasetAdapter, find_clip_files
+from .inputs import TASKS, ItemInputs, frames_digest
+from .spec import MetricEntry
+
+STATEFUL_KINDS = (MetricKind.SET_LEVEL, MetricKind.MULTIVIEW_MATRIX)
+
+
+@dataclass
+class Job:
+    """Everything a worker needs, picklable (sent to process-pool and Ray workers)."""
+
+    spec: dict[str, Any]
+    data: dict[str, str]  # dataset name -> root
+    metrics: list[MetricEntry]
+    model: str | None = None
+    model_target: str | None = None  # "module:Class", resolved by the driver so workers need no registry edits
+    checkpoint: str | None = None
+    pred: str | None = None
+    model_config: dict[str, Any] = field(default_factory=dict)
+
+
+_ADAPTERS: dict[tuple, DatasetAdapter] = {}
+_MODELS: dict[tuple, Any] = {}
+
+
+def adapters_for(job: Job) -> dict[str, DatasetAdapter]:
+    out = {}
+    for name, root in job.data.items():
+        key = (name, root)
+        if key not in _ADAPTERS:
+            _ADAPTERS[key] = open_dataset(name, root)
+        out[name] = _ADAPTERS[key]
+    return out
+
+
+def model_for(job: Job):
+    key = (job.model, job.checkpoint, repr(sorted(job.model_config.items())))
+    if key not in _MODELS:
+        import importlib
+
+        module, _, attr = (job.model_target or "").partition(":")
+        cls = getattr(importlib.import_module(module), attr)
+        if job.checkpoint:
+            if not hasattr(cls, "from_checkpoint"):
+                raise InputError(job.checkpoint, f"model '{job.model}' does not load checkpoints", "drop --checkpoint")
+            _MODELS[key] = cls.from_checkpoint(job.checkpoint, **job.model_config)
+        else:
+            _MODELS[key] = cls(**job.model_config)
+    return _MODELS[key]
+
+
+def frame_analysis() -> Any:
+    """The shared FrameAnalysis of talkbench.faces when installed, else None (metrics then analyse themselves)."""
+    try:
+        from ..faces.analysis import FrameAnalysis  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    try:
+        return FrameAnalysis()
+    except TypeError:
+        return None
+
+
+def prediction_frames(job: Job, item_id: str, fps: float | None) -> FrameSet:
+    files = find_clip_files(Path(job.pred), item_id)
+    if files is None or files.kind == "image":
+        raise InputError(Path(job.pred) / f"{item_id}.mp4", "does not exist (nor a frame folder of that name)",
+                         "write one video or frame folder per item id (`talkbench validate --protocol ID --pred DIR`)")
+    return files.frameset("all")
+
+
+def missing_weights_reason(exc: MissingWeightsError) -> str:
+    return f"missing weights: {exc.file_name} (talkbench weights import PATH; backbone {exc.backbone})"
+
+
+def reason_of(exc: BaseException) -> str:
+    return missing_weights_reason(exc) if isinstance(exc, MissingWeightsError) else str(exc)
+
+
+def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
+    item_id = item["id"]
+    try:
+        inputs = TASKS[job.spec["task"]](item, adapters_for(job), job.spec["dataset"])
+        if inputs.target is not None and item.get("gt_sha256"):
+            seen = frames_digest(inputs.target)
+            if seen != item["gt_sha256"]:
+                raise InputError(inputs.target.origin, f"decodes to GT frames with sha256 {seen}, not the frozen {item['gt_sha256']}",
+                                 "the clip differs from the one the protocol was frozen with (a re-download or re-encode)")
+        if job.pred:
+            pred = prediction_frames(job, item_id, item.get("fps"))
+        else:
+            pred = FrameSet(list(inputs.generate(model_for(job))), origin=f"model:{job.model}")
+        if inputs.n_pred is not None and len(pred) != inputs.n_pred:
+            raise InputError(pred.origin, f"has {len(pred)} frames but item '{item_id}' needs {inputs.n_pred}",
+                             "produce one frame per target frame")
+        check_resolution(pred, inputs.target)
+    except TalkbenchError as exc:
+        return {"item": item_id, "records": [], "missing": [MissingItem(item_id, reason_of(exc)).to_dict()], "states": {}}
+    ctx = inputs.context(item_id, pred, item.get("fps") or pred.fps, frame_analysis())
+    records, missing, states = [], [], {}
+    hashes: dict[str, str] | None = None
+    for entry in job.metrics:
+        try:
+            metric = get_metric(entry.name, **entry.options)
+            score = score_metric(metric, entry, ctx, inputs)
+        except TalkbenchError as exc:
+            missing.append(MissingItem(item_id, reason_of(exc), entry.key).to_dict())
+            continue
+        stateful = metric.card.kind in STATEFUL_KINDS
+        if score.value is None and (not stateful or score.n_frames == 0):
+            reason = score.extra.get("missing_reason") or "no frame of this item could be scored"
+            missing.append(MissingItem(item_id, str(reason), entry.key).to_dict())
+            continue
+        if hashes is None:
+            hashes = input_hashes(ctx)
+        records.append(ItemRecord(item_id, entry.key, score.value, score.n_frames, hashes,
+                                  {k: v for k, v in score.extra.items() if k != "missing_reason"}).to_dict())
+        if stateful:
+            states[entry.key] = pickle.dumps(metric_state(metric), protocol=4)
+    return {"item": item_id, "records": records, "missing": missing, "states": states}
+
+
+def check_resolution(pred: FrameSet, target: FrameSet | None) -> None:
+    if target is None or not len(pred) or not len(target):
+        return
+    p, g = pred.arrays[0].shape[:2], target.arrays[0].shape[:2]
+    if p != g:
+        raise InputError(pred.origin, f"frames are {p[1]}×{p[0]} but the ground truth is {g[1]}×{g[0]}",
+                         "render at the protocol resolution")
+
+
+def input_hashes(ctx: ItemContext) -> dict[str, str]:
+    return {role: frames_digest(fs) for role in ("pred", "gt", "source", "driving")
+            if (fs := getattr(ctx, role)) is not None}
+
+
+def restricted(ctx: ItemContext, inputs: ItemInputs, where: dict[str, Any]) -> ItemContext:
+    """The context limited to the frames rendered at one camera (multiview `where: {camera: SERIAL}`)."""
+    camera = str(where.get("camera"))
+    if camera not in inputs.serials:
+        raise InputError(None, f"camera {camera} is not among this item's views {inputs.serials}", "fix the protocol spec")
+    n, j = len(inputs.serials), inputs.serials.index(camera)
+    idx = [k for k in range(len(ctx.pred)) if k % n == j]
+
+    def sub(fs: FrameSet | None) -> FrameSet | None:
+        return None if fs is None else FrameSet(lambda: [fs.arrays[k] for k in idx], [fs.names[k] for k in idx], fs.origin, fs.fps)
+
+    return ItemContext(ctx.item_id, sub(ctx.pred), sub(ctx.gt), ctx.source, ctx.driving, sub(ctx.masks), ctx.audio,
+                       ctx.fps, ctx.analysis, {**ctx.meta, "where": where})
+
+
+def score_metric(metric, entry: MetricEntry, ctx: ItemContext, inputs: ItemInputs) -> ItemScore:
+    if entry.where:
+        ctx = restricted(ctx, inputs, entry.where)
+    if metric.card.kind is MetricKind.MULTIVIEW_MATRIX:
+        S = score_matrix(metric.options.get("base", "psnr"), ctx, inputs)
+        metric.update(S)
+        return ItemScore(metric.compute().value, int(S.shape[0]))
+    return metric.update_item(ctx)
+
+
+def score_matrix(base_name: str, ctx: ItemContext, inputs: ItemInputs) -> np.ndarray:
+    """S[t, i, j] of a paired base metric over predictions ordered (t, i, j)."""
+    n = len(inputs.serials)
+    if n < 2 or len(ctx.pred) % (n * n):
+        raise InputError(None, f"item '{ctx.item_id}' is not an N×N multiview item", "use a multiview-nxn protocol")
+    base = get_metric(base_name)
+    T = len(ctx.pred) // (n * n)
+    S = np.empty((T, n, n), dtype=np.float64)
+    for t in range(T):
+        for i in range(n):
+            sl = slice((t * n + i) * n, (t * n + i + 1) * n)
+            mask = ctx.masks.tensor(sl, torch.float64)[:, :1] if ctx.masks is not None else None
+            S[t, i] = base.update(ctx.pred.tensor(sl, torch.float64), ctx.reference("gt").tensor(sl, torch.float64), mask).numpy()
+    return S
+
+
+# -- metric state (set-level metrics merge per-item states in manifest order) --------------------
+def _plain(v) -> bool:
+    if v is None or isinstance(v, (bool, int, float, str, bytes, np.ndarray, np.generic, torch.Tensor)):
+        return True
+    if isinstance(v, (list, tuple)):
+        return all(_plain(x) for x in v)
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and _plain(x) for k, x in v.items())
+    return False
+
+
+def metric_state(metric) -> dict[str, Any]:
+    """A metric's accumulated state: its state_dict() if it has one, else its plain-data attributes."""
+    if hasattr(metric, "state_dict"):
+        return {"__state_dict__": metric.state_dict()}
+    return {k: v for k, v in vars(metric).items() if k not in ("options", "name") and _plain(v)}
+
+
+def restore_metric(entry: MetricEntry, state: dict[str, Any]):
+    metric = get_metric(entry.name, **entry.options)
+    if "__state_dict__" in state:
+        metric.load_state_dict(state["__state_dict__"])
+    else:
+        metric.__dict__.update(state)
+    return metric

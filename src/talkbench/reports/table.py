@@ -1,0 +1,203 @@
+"""One table renderer for every format: Markdown, LaTeX, HTML fragments and CSV.
+
+`render_table(board, fmt)` builds the header and cells once; a `TableFormat` only supplies escaping,
+emphasis (best bold, second underlined, as the papers print them), superscripts and how the pieces
+are assembled. CSV is the machine-readable form: raw numbers at full precision, no markup.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from .board import BEST, SECOND, Board, Cell, Column
+
+ARROWS = {True: "↑", False: "↓", None: ""}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    ci: bool = False  # bootstrap 95% CI beside each run value
+    n: bool = False  # number of evaluated items
+    ci_style: str = "interval"  # "interval": [lo, hi]; "pm": ± half-width (symmetric intervals, e.g. MOS)
+
+
+@dataclass(frozen=True)
+class TableFormat:
+    name: str
+    escape: Callable[[str], str]
+    bold: Callable[[str], str]
+    underline: Callable[[str], str]
+    sup: Callable[[str], str]
+    assemble: Callable[[Board, list[str], list[list[str]], list[str]], str]
+
+
+# -- escaping ---------------------------------------------------------------------------------------
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_LATEX_UNICODE = {"↑": r"$\uparrow$", "↓": r"$\downarrow$", "±": r"$\pm$", "†": r"\dag{}", "Δ": r"$\Delta$",
+                  "−": "-", "—": "---", "…": r"\ldots{}", "×": r"$\times$", "✓": r"\checkmark{}", "<": r"\textless{}",
+                  ">": r"\textgreater{}"}
+
+
+def latex_escape(text: str) -> str:
+    out = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+    return "".join(_LATEX_UNICODE.get(ch, ch) for ch in out)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def markdown_escape(text: str) -> str:
+    """Escape Markdown syntax and HTML (GitHub renders inline HTML in PR comments)."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", " ")
+
+
+def html_escape(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+# -- cells ------------------------------------------------------------------------------------------
+def format_number(v: float | None, digits: int) -> str:
+    if v is None:
+        return "—"
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return f"{v:.{digits}f}"
+
+
+def _cell_text(cell: Cell | None, col: Column, fmt: TableFormat, opts: RenderOptions) -> str:
+    if cell is None:
+        return fmt.escape("—")
+    if cell.text is not None:
+        body = fmt.escape(cell.text)
+    else:
+        body = fmt.escape(format_number(cell.value, col.digits))
+        if cell.mark == BEST:
+            body = fmt.bold(body)
+        elif cell.mark == SECOND:
+            body = fmt.underline(body)
+        if opts.ci and cell.ci95 is not None:
+            lo, hi = cell.ci95
+            if opts.ci_style == "pm":
+                body += fmt.escape(f"±{format_number((hi - lo) / 2, col.digits)}")
+            else:
+                body += " " + fmt.escape(f"[{format_number(lo, col.digits)}, {format_number(hi, col.digits)}]")
+        if opts.n and cell.n is not None:
+            n = f"n={cell.n}" + (f"/{cell.n_expected}" if cell.n_expected not in (None, cell.n) else "")
+            body += " " + fmt.escape(f"({n})")
+    if cell.notes:
+        body += fmt.sup(",".join(str(k) for k in cell.notes))
+    return body
+
+
+def _label_text(label: str, notes: list[int], fmt: TableFormat) -> str:
+    return fmt.escape(label) + (fmt.sup(",".join(str(k) for k in notes)) if notes else "")
+
+
+def _header(col: Column, fmt: TableFormat) -> str:
+    arrow = ARROWS[col.higher_is_better]
+    return fmt.escape(f"{col.label} {arrow}".strip())
+
+
+# -- assembling -------------------------------------------------------------------------------------
+def _md_assemble(board: Board, header: list[str], body: list[list[str]], notes: list[str]) -> str:
+    lines = [f"**{markdown_escape(board.title)}**", ""]
+    lines += [markdown_escape(c) + "  " for c in board.caption]
+    lines += ["", "| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    if notes:
+        lines.append("")
+        lines += [f"<sup>{k}</sup> {n}  " for k, n in enumerate(notes, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def _latex_assemble(board: Board, header: list[str], body: list[list[str]], notes: list[str]) -> str:
+    spec = "ll" + "r" * (len(header) - 2)
+    caption = latex_escape(board.title) + (". " + " ".join(latex_escape(c) for c in board.caption) if board.caption else "")
+    lines = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}",
+             rf"\begin{{tabular}}{{{spec}}}", r"\toprule", " & ".join(header) + r" \\", r"\midrule"]
+    lines += [" & ".join(r) + r" \\" for r in body]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if notes:
+        lines.append(r"\par\footnotesize")
+        lines += [rf"\textsuperscript{{{k}}}{n}\par" for k, n in enumerate(notes, 1)]
+    lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def _html_assemble(board: Board, header: list[str], body: list[list[str]], notes: list[str]) -> str:
+    cap = html_escape(board.title) + "".join(f"<br><small>{html_escape(c)}</small>" for c in board.caption)
+    parts = ['<table class="leaderboard">', f"<caption>{cap}</caption>",
+             "<thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead>", "<tbody>"]
+    parts += ["<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in body]
+    parts.append("</tbody></table>")
+    if notes:
+        parts.append('<ol class="footnotes">' + "".join(f"<li>{n}</li>" for n in notes) + "</ol>")
+    return "\n".join(parts) + "\n"
+
+
+FORMATS: dict[str, TableFormat] = {
+    "md": TableFormat("md", markdown_escape, lambda s: f"**{s}**", lambda s: f"<u>{s}</u>",
+                      lambda s: f"<sup>{s}</sup>", _md_assemble),
+    "latex": TableFormat("latex", latex_escape, lambda s: rf"\textbf{{{s}}}", lambda s: rf"\underline{{{s}}}",
+                         lambda s: rf"\textsuperscript{{{s}}}", _latex_assemble),
+    "html": TableFormat("html", html_escape, lambda s: f"<b>{s}</b>", lambda s: f"<u>{s}</u>",
+                        lambda s: f"<sup>{s}</sup>", _html_assemble),
+}
+
+
+def _grid(board: Board, fmt: TableFormat, opts: RenderOptions) -> tuple[list[str], list[list[str]], list[str]]:
+    header = [fmt.escape("Method"), fmt.escape("Source")] + [_header(c, fmt) for c in board.columns]
+    body = []
+    for row in board.rows:
+        label = _label_text(row.label, row.notes, fmt)
+        if fmt.name == "html" and row.link:
+            label = f'<a href="#{html_escape(row.link)}">{label}</a>'
+        body.append([label, fmt.escape(row.source)] + [_cell_text(row.cells.get(c.key), c, fmt, opts) for c in board.columns])
+    return header, body, [fmt.escape(n) for n in board.footnotes]
+
+
+def render_csv(board: Board, opts: RenderOptions = RenderOptions()) -> str:
+    """Wide CSV: method, source, then per column its value (repr precision) and, on request, CI and n."""
+    fields = ["method", "source", "kind"]
+    for c in board.columns:
+        fields.append(c.key)
+        if opts.ci:
+            fields += [f"{c.key}_ci_lo", f"{c.key}_ci_hi"]
+        if opts.n:
+            fields.append(f"{c.key}_n")
+    fields.append("notes")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(fields)
+    for row in board.rows:
+        out = [row.label, row.source, row.kind]
+        for c in board.columns:
+            cell = row.cells.get(c.key)
+            out.append("" if cell is None else (cell.text if cell.text is not None else
+                                                 ("" if cell.value is None else repr(float(cell.value)))))
+            if opts.ci:
+                ci = cell.ci95 if cell else None
+                out += ["", ""] if ci is None else [repr(float(ci[0])), repr(float(ci[1]))]
+            if opts.n:
+                out.append("" if cell is None or cell.n is None else str(cell.n))
+        notes = sorted(set(row.notes + [k for cell in row.cells.values() for k in cell.notes]))
+        out.append(" | ".join(board.footnotes[k - 1] for k in notes))
+        w.writerow(out)
+    return buf.getvalue()
+
+
+def render_table(board: Board, fmt: str, opts: RenderOptions = RenderOptions()) -> str:
+    if fmt == "csv":
+        return render_csv(board, opts)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown table format {fmt!r}; known: csv, {', '.join(FORMATS)}")
+    f = FORMATS[fmt]
+    return f.assemble(board, *_grid(board, f, opts))
