@@ -88,6 +88,7 @@ def test_score_matrix_cli(capsys, tmp_path):
     assert data["shape"] == [2, 3, 3] and data["nvv"] == pytest.approx(nvv(S))
 
 
-def test_stub_commands_point_to_issue(capsys):
-    code, _, err = run_cli(capsys, "compare", "a.json", "b.json")
-    assert code == 2 and "see issue" in err
+def test_unknown_metric_suggests(capsys, frame_pair):
+    pred_dir, gt_dir, *_ = frame_pair
+    code, _, err = run_cli(capsys, "score", "--pred", str(pred_dir), "--gt", str(gt_dir), "--metrics", "psnr,ssmi")
+    assert code == 2 and "Did you mean: ssim" in err
