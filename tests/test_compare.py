@@ -125,3 +125,8 @@ def test_json_output(base, tmp_path, capsys):
 
 def test_bad_tolerance_is_exit_2(base):
     assert main(["compare", str(base), str(base), "--tol", "csim"]) == 2
+
+
+def test_variant_uses_family_tolerance():
+    assert tolerance_for("csim_dlib", {"name": "csim_dlib"}, 0.9, {}) == DEFAULT_TOLERANCES["csim"]
+    assert tolerance_for("lse_c_fullframe", {"name": "lse_c_fullframe"}, 7.0, {}) == DEFAULT_TOLERANCES["lse_c"]

@@ -113,13 +113,12 @@ def test_mouth_audio_through_shared_frame_analysis_matches_direct_path(tmp_path)
     from talkbench.metrics.registry import get_metric
 
     clip, _ = make_clip(tmp_path, n_frames=50, audio_delay=3, seed=5)
-    direct = get_metric("mouth_audio_corr").update_item(ItemContext("a", FrameSet.from_path(clip)))
-    shared = ItemContext("b", FrameSet.from_path(clip), analysis=FrameAnalysis(cache_dir=None))
-    ctx_meta_free = ItemContext("b", FrameSet.from_path(clip), analysis=shared.analysis)
-    import talkbench.metrics.per_video as pv
+    import talkbench.metrics.per_video as per_video
 
-    pv._SHARED.clear()  # force a recomputation through the analysis
-    via = get_metric("mouth_audio_corr").update_item(ctx_meta_free)
+    direct = get_metric("mouth_audio_corr").update_item(ItemContext("a", FrameSet.from_path(clip)))
+    per_video._SHARED.clear()  # the same file: force a recomputation through the analysis
+    analysis = FrameAnalysis(cache_dir=None)
+    via = get_metric("mouth_audio_corr").update_item(ItemContext("b", FrameSet.from_path(clip), analysis=analysis))
     assert via.extra["av_offset"] == direct.extra["av_offset"] == -3
     assert via.value == pytest.approx(direct.value, abs=1e-9)
-    assert shared.analysis.stats["computed"] > 0
+    assert analysis.stats["computed"] > 0

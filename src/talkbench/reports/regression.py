@@ -18,7 +18,7 @@ from .runs import Run
 BETTER, SAME, WORSE, MISSING, ADDED, NA = "better", "same", "worse", "missing", "added", "n/a"
 
 #: Absolute tolerances (in the metric's own unit). A metric without an entry gets FALLBACK_RELATIVE
-#: of |base value|. Multiview summaries (synthesis_quality, nvs_quality, nvv, ivv) use the entry of
+#: of |base value|. Registered variants use their family's entry (csim_dlib -> csim). Multiview summaries (synthesis_quality, nvs_quality, nvv, ivv) use the entry of
 #: their base metric. Override per run with --tol NAME=VALUE.
 DEFAULT_TOLERANCES: dict[str, float] = {
     "psnr": 0.1, "ssim": 0.002, "l1": 0.001, "mse": 1e-4, "lpips": 0.005,
@@ -87,13 +87,22 @@ def parse_tolerances(specs: list[str]) -> dict[str, float]:
     return out
 
 
+def _family(name: str | None) -> str | None:
+    """The DEFAULT_TOLERANCES entry of a metric or of its registered variant (csim_dlib -> csim)."""
+    if not name:
+        return None
+    hits = [k for k in DEFAULT_TOLERANCES if name == k or name.startswith(k + "_")]
+    return max(hits, key=len) if hits else None
+
+
 def tolerance_for(name: str, card: dict, base_value: float | None, overrides: dict[str, float]) -> float | None:
     for key in (name, card.get("name")):
         if key in overrides:
             return overrides[key]
     for key in (name, card.get("name")):
-        if key in DEFAULT_TOLERANCES:
-            return DEFAULT_TOLERANCES[key]
+        family = _family(key)
+        if family:
+            return DEFAULT_TOLERANCES[family]
     base = (card.get("options") or {}).get("base")
     if card.get("name") in _MULTIVIEW and base in DEFAULT_TOLERANCES:
         return DEFAULT_TOLERANCES[base]

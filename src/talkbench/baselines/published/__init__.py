@@ -41,13 +41,12 @@ DIRECTIONS = {"higher": True, "lower": False}
 TRANSFORMS = {None: lambda v: v, "one_minus": lambda v: 1.0 - v}
 _PM = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*±\s*(\d+(?:\.\d+)?)\s*$")
 
-#: Metric names used in the tables that are not (yet) registered metrics: written by other issues
-#: (identity/motion metrics, lip sync, multiview ID/Expr substitutes) or not computable (user studies).
+#: Metric names used in the tables that are not registered metrics: the triplane-fusion paper's ID and
+#: Expr distances (runs fill them through a stand-in, see PublishedColumn.run_metric), OpenFace action
+#: units, and user-study scores (see talkbench.reports.mos).
 PENDING_METRICS: dict[str, str] = {
-    "csim": "issue 3", "aed": "issue 3", "apd": "issue 3", "akd": "issue 3", "lmd": "issue 3",
-    "fid": "issue 3", "lpips": "issue 3", "lse_c": "issue 4", "lse_d": "issue 4",
-    "id_distance": "issue 5 (nersemble-nxn-substitute ID column: 1 - ArcFace cosine)",
-    "expr_distance": "issue 5 (nersemble-nxn-substitute Expr column: 3DMM expression L2)",
+    "id_distance": "paper column; runs fill it with 1 - csim",
+    "expr_distance": "paper column; runs fill it with aed (a substitute)",
     "aue": "not implemented (OpenFace 2.2 action units)",
     "mos_identity": "user study", "mos_visual_quality": "user study", "mos_lip_sync": "user study",
     "mos_image_quality": "user study", "mos_video_realness": "user study",

@@ -17,6 +17,7 @@ ADAPTERS: dict[str, str] = {
     "th1kh": "talkbench.protocols.datasets.th1kh:TalkingHead1KH",
     "person-specific": "talkbench.protocols.datasets.person_specific:PersonSpecific",
     "custom": "talkbench.protocols.datasets.custom:CustomClips",
+    "mini": "talkbench.protocols.datasets.mini:MiniDataset",
 }
 
 
