@@ -64,7 +64,7 @@ def make_nersemble_v1(root: Path, pid: str = "018", seq: str = "EMO-1-shout+laug
 
 
 class BlendModel(TalkingHeadModel):
-    """Output = 0.75 · driving + 0.25 · source (or the source repeated per camera / audio frame)."""
+    """Output = 0.75 · driving + 0.25 · source; with cameras only: 0.75 · first source view + 0.25 · 128, per camera."""
 
     info = ModelInfo("test-blend", "baseline", "test-only: blends source into driving frames")
     needs = ("driving",)
@@ -76,4 +76,40 @@ class BlendModel(TalkingHeadModel):
         if driving is not None:
             return [np.round(0.75 * d.astype(np.float64) + 0.25 * state).astype(np.uint8) for d in driving]
         n = len(cameras) if cameras is not None else len(gt)
-        return [state.astype(np.uint8) for _ in range(n)]
+        return [np.round(0.75 * state + 32.0).astype(np.uint8) for _ in range(n)]
+
+
+def write_protocol(folder: Path, pid: str, items: list[dict], **spec_fields) -> Path:
+    """A test protocol spec + manifest in `folder` (put it on TALKBENCH_PROTOCOL_PATH)."""
+    from talkbench.protocols.generate import render
+
+    spec = {"id": pid, "version": "1.0", "title": pid, "dataset": "custom", "dataset_version": "test", "task": "reenactment",
+            "list_status": "synthetic", "description": "test protocol", "references": [], "metrics": ["psnr"],
+            "defaults": {"fps": None, "resolution": None, "background": "full"}, "comparable": True}
+    spec.update(spec_fields)
+    text, body = render(spec, items)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{pid}.yaml").write_text(text, encoding="utf-8")
+    (folder / f"{pid}.jsonl").write_bytes(body)
+    return folder / f"{pid}.yaml"
+
+
+def save_frames(folder: Path, frames) -> None:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, arr in enumerate(frames):
+        Image.fromarray(arr).save(folder / f"{k:05d}.png")
+
+
+def write_predictions(out: Path, protocol: str, data: dict, model) -> Path:
+    """Run `model` through the protocol's input builders and save one PNG folder per item (lossless)."""
+    from talkbench.protocols.datasets import open_dataset
+    from talkbench.protocols.inputs import TASKS
+    from talkbench.protocols.spec import load_protocol
+
+    proto = load_protocol(protocol)
+    adapters = {name: open_dataset(name, root) for name, root in data.items()}
+    for item in proto.items:
+        save_frames(out / item["id"], TASKS[proto.task](item, adapters, proto.dataset).generate(model))
+    return out

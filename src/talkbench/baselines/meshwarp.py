@@ -115,7 +115,7 @@ def warp(images: torch.Tensor, src_points: np.ndarray, dst_points: np.ndarray, d
 
 
 def to_tensor(frame: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float() / 255.0
+    return torch.tensor(np.asarray(frame)).permute(2, 0, 1)[None].float() / 255.0
 
 
 def to_frames(images: torch.Tensor) -> list[np.ndarray]:

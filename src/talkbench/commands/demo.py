@@ -1,24 +1,29 @@
+"""`talkbench demo`: the embedded offline mini benchmark, end to end (see talkbench.baselines.mini.demo)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from .output import add_json_flag, emit_json, print_table
+from .output import add_json_flag, emit_json
 
-HELP = "run the embedded offline mini benchmark (until the demo lands: the core self-check)"
+HELP = "build the offline mini benchmark, run the baselines on it and write a report (no data, no GPU, no internet)"
 
 
 def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, default=Path("talkbench-out/demo"), help="output folder")
+    p.add_argument("--frames", type=int, default=None, help="frames per driving clip (default 24; fewer is faster)")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the mini data even when a cached copy exists")
+    p.add_argument("--no-report", action="store_true", help="only the result files, no Markdown/HTML/plots")
     add_json_flag(p)
 
 
 def run(args) -> int:
-    from ..selfcheck import run_selfcheck
+    from ..baselines.mini.build import MiniConfig
+    from ..baselines.mini.demo import run_demo, summary_lines
 
-    rows = run_selfcheck(args.out)
+    cfg = MiniConfig() if args.frames is None else MiniConfig(n_frames=args.frames)
+    result = run_demo(args.out, cfg, rebuild=args.rebuild, report=not args.no_report)
     if args.json:
-        emit_json(rows)
+        emit_json(result.to_dict())
     else:
-        print_table(rows, ("check", "value", "expected", "ok"))
-        print(f"\nresults written to {args.out}")
-    return 0 if all(r["ok"] for r in rows) else 1
+        print("\n".join(summary_lines(result)))
+    return 0 if result.runs and all("error" not in r for r in result.runs) else 1

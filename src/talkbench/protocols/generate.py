@@ -129,9 +129,10 @@ def celebvhq_same_id_substitute():
 def celebvhq_cross_id_substitute():
     seed = 0
     pos = _celebv_positions(seed, 100)
-    shift = np.random.default_rng(seed + 1).permutation(len(pos))
-    # a derangement: driver of clip k is clip (k + 1 + shift-rank) mod 100, never itself
-    drivers = [pos[(k + 1 + int(shift[k]) % (len(pos) - 1)) % len(pos)] for k in range(len(pos))]
+    # pairs: a seeded shuffle made into one cycle, so every clip drives exactly one other clip, never itself
+    order = np.random.default_rng(seed + 1).permutation(len(pos))
+    driver_of = {pos[int(order[k])]: pos[int(order[(k + 1) % len(pos)])] for k in range(len(pos))}
+    drivers = [driver_of[p] for p in pos]
     items = [{"id": f"celebvhq-{d:05d}__drives__celebvhq-{s:05d}", "source": ref(f"@{s}", [0]), "driving": ref(f"@{d}", "all"),
               "target": None, "meta": {"direction": "driver frames -> source identity"}} for s, d in zip(pos, drivers)]
     return spec("celebvhq-cross-id-substitute", "CelebV-HQ cross-reenactment: 100 frozen seeded pairs", "celebvhq",

@@ -25,7 +25,7 @@ def protocol_clips(dataset: str) -> list[str]:
     out: dict[str, None] = {}
     for path in spec_paths().values():
         spec = read_spec(path)
-        if spec["manifest"] is None:
+        if spec["manifest"] is None or dataset not in (spec["dataset"], *spec.get("datasets", ())):
             continue
         proto = load_protocol(path)
         if dataset in proto.datasets():

@@ -243,9 +243,11 @@ def _build_board(key: str, runs: list[Run], tables: list[PublishedTable]) -> Boa
         board.caption.append(f"{t.title}: {t.caption}")
         source = f"{t.paper.short} {t.table}"
         table_notes = [board.footnote(f"{source}: {n}") for n in t.notes]
-        for pr in t.rows:
+        for k, pr in enumerate(t.rows):
             cells = {pc.key: Cell(v.value, v.ci95) for pc, v in zip(t.columns, pr.values)}
-            notes = list(table_notes) + ([board.footnote(f"{source}, {pr.method}: {pr.notes}")] if pr.notes else [])
+            # the table's own notes are marked once, on its first row
+            notes = (list(table_notes) if k == 0 else []) + (
+                [board.footnote(f"{source}, {pr.method}: {pr.notes}")] if pr.notes else [])
             board.rows.append(Row(pr.method, source, cells, kind="published", ranked=not pr.reference, notes=notes))
 
     for col in board.columns:

@@ -70,7 +70,7 @@ def render_views(portrait: np.ndarray, mesh: np.ndarray, cameras: dict[str, Came
     faces = torch.as_tensor(closed_triangles())
     frags = rasterize_fragments(clip, faces, size, size)
     grid = interpolate(frags, faces, uv_ndc[None].expand(len(serials), -1, -1).contiguous()).permute(0, 2, 3, 1)
-    tex = torch.from_numpy(np.ascontiguousarray(portrait)).permute(2, 0, 1)[None].float() / 255.0
+    tex = torch.tensor(np.asarray(portrait)).permute(2, 0, 1)[None].float() / 255.0
     colour = F.grid_sample(tex.expand(len(serials), -1, -1, -1), grid, mode="bilinear", padding_mode="border",
                            align_corners=False)
     mask = frags.mask[:, None].float()

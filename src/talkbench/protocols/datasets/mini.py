@@ -15,7 +15,7 @@ from ...io.atomic import read_json
 from ...models.base import Camera
 from ...metrics.context import FrameSet
 from ..refs import Ref
-from .base import ClipFiles, DatasetAdapter, Finding
+from .base import ClipFiles, DatasetAdapter, Finding, check_files
 
 KINDS = ("portrait", "motion", "multiview")
 
@@ -94,3 +94,16 @@ class MiniDataset(DatasetAdapter):
         except InputError as exc:
             return [Finding("missing", "generator.json", exc.problem)]
         return [Finding("present", "generator.json", f"generator v{gen['inputs']['generator']}, content {gen['content_sha256'][:12]}")]
+
+    def check_clip(self, clip: str, deep: bool = False) -> Finding:
+        if not clip.startswith("multiview/"):
+            return super().check_clip(clip, deep)
+        try:
+            serials = sorted(read_json(self.safe(f"{clip}/cameras.json")))
+            for serial in serials:
+                finding = check_files(f"{clip}:{serial}", self.clip_files(clip, serial), deep)
+                if finding.status != "present":
+                    return finding
+        except (InputError, ValueError) as exc:
+            return Finding("missing", clip, str(exc))
+        return Finding("present", clip, f"{len(serials)} cameras")

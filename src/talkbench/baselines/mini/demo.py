@@ -1,0 +1,128 @@
+"""`talkbench demo`: build the mini benchmark, run the baselines on the mini protocols, write a report.
+
+Everything runs offline on CPU. Metrics whose weights are not installed are reported (by the
+runner, per metric, with the `talkbench weights import` command) rather than dropped.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...logs import get_logger
+from .build import MiniConfig, build_mini, default_parent
+
+log = get_logger(__name__)
+
+#: protocol -> baselines run on it (landmark-warp needs driving frames, input-view cameras)
+RUNS: dict[str, tuple[str, ...]] = {
+    "mini-same-id": ("source-copy", "landmark-warp", "gt-oracle"),
+    "mini-cross-id": ("source-copy", "landmark-warp", "gt-oracle"),
+    "mini-audio": ("source-copy", "gt-oracle"),
+    "mini-nxn": ("input-view", "gt-oracle"),
+}
+
+
+@dataclass
+class DemoResult:
+    out: Path
+    data_root: Path
+    runs: list[dict[str, Any]] = field(default_factory=list)  # protocol, model, folder, error
+    reports: dict[str, str] = field(default_factory=dict)  # format -> path
+    metrics_run: list[str] = field(default_factory=list)
+    metrics_missing: dict[str, str] = field(default_factory=dict)  # metric -> reason
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"out": str(self.out), "data_root": str(self.data_root), "runs": self.runs, "reports": self.reports,
+                "metrics_run": self.metrics_run, "metrics_missing": self.metrics_missing, "seconds": self.seconds}
+
+
+def run_demo(out: Path, cfg: MiniConfig = MiniConfig(), rebuild: bool = False, runs: dict[str, tuple[str, ...]] | None = None,
+             data_parent: Path | None = None, report: bool = True,
+             metrics: dict[str, list[str]] | None = None) -> DemoResult:
+    """Build (or reuse) the mini data, run each protocol × baseline into OUT/results/<protocol>/<model>,
+    then write OUT/leaderboard.md, OUT/report.html and OUT/plots/. ``metrics`` restricts a protocol's
+    metrics (protocol id -> names), as the golden test does; by default every metric of the spec runs."""
+    from ...protocols.api import run as run_protocol
+
+    out = Path(out)
+    t0 = time.perf_counter()
+    root = build_mini(data_parent or default_parent(out.parent if out.name == "demo" else out), cfg, force=rebuild)
+    result = DemoResult(out, root, seconds={"build": round(time.perf_counter() - t0, 1)})
+    for protocol, models in (runs or RUNS).items():
+        for model in models:
+            folder = out / "results" / protocol / model
+            t = time.perf_counter()
+            entry: dict[str, Any] = {"protocol": protocol, "model": model, "folder": str(folder)}
+            try:
+                extra = {"metrics": list(metrics[protocol])} if metrics and protocol in metrics else {}
+                summary = run_protocol(protocol, data=root, out=folder, model=model, **extra)
+                _collect(result, summary)
+            except Exception as exc:  # one failing run must not hide the others; it is reported
+                log.error("%s on %s failed: %s", model, protocol, exc)
+                entry["error"] = f"{type(exc).__name__}: {exc}"
+            entry["seconds"] = round(time.perf_counter() - t, 1)
+            result.runs.append(entry)
+    result.seconds["runs"] = round(time.perf_counter() - t0 - result.seconds["build"], 1)
+    if report:
+        t = time.perf_counter()
+        result.reports = write_reports(out, [r["folder"] for r in result.runs if "error" not in r])
+        result.seconds["report"] = round(time.perf_counter() - t, 1)
+    result.metrics_run.sort()
+    return result
+
+
+def _collect(result: DemoResult, summary: dict[str, Any]) -> None:
+    for name, m in summary.get("metrics", {}).items():
+        if m.get("n", 0) > 0 and name not in result.metrics_run:
+            result.metrics_run.append(name)
+    for miss in summary.get("missing", []):
+        metric = miss.get("metric")
+        if metric and metric not in result.metrics_run and metric not in result.metrics_missing:
+            result.metrics_missing[metric] = miss.get("reason", "")
+    for name in result.metrics_run:
+        result.metrics_missing.pop(name, None)
+
+
+def write_reports(out: Path, folders: list[str]) -> dict[str, str]:
+    """Markdown and HTML leaderboards plus plots, through `talkbench report`."""
+    from ...cli import main as cli_main
+
+    reports = {}
+    if not folders:
+        return reports
+    for fmt, name in (("md", "leaderboard.md"), ("html", "report.html")):
+        path = out / name
+        args = ["report", *folders, "--format", fmt, "--out", str(path)]
+        if fmt == "md":
+            args += ["--plots", str(out / "plots")]
+        code = cli_main(args)
+        if code == 0 and path.is_file():
+            reports[fmt] = str(path)
+        else:
+            log.error("`talkbench %s` exited with %s", " ".join(args[:1] + args[-4:]), code)
+    if (out / "plots").is_dir():
+        reports["plots"] = str(out / "plots")
+    return reports
+
+
+def summary_lines(result: DemoResult) -> list[str]:
+    """The short terminal summary: where the report is, what ran, what was skipped and why."""
+    lines = [f"mini benchmark data: {result.data_root}"]
+    ok = [r for r in result.runs if "error" not in r]
+    lines.append(f"runs: {len(ok)} of {len(result.runs)} (protocol × baseline) finished; results in {result.out / 'results'}")
+    for r in result.runs:
+        if "error" in r:
+            lines.append(f"  FAILED {r['model']} on {r['protocol']}: {r['error']}")
+    if result.reports:
+        for kind, path in result.reports.items():
+            lines.append(f"report ({kind}): {path}")
+    lines.append(f"metrics run: {', '.join(result.metrics_run) or 'none'}")
+    if result.metrics_missing:
+        lines.append("metrics skipped:")
+        for name, reason in sorted(result.metrics_missing.items()):
+            lines.append(f"  {name}: {reason}")
+    lines.append("timings (s): " + ", ".join(f"{k} {v}" for k, v in result.seconds.items()))
+    return lines

@@ -1,0 +1,94 @@
+"""Real3D-Portrait real-input path (mediapipe segmentation + mesh-NCC driving, the documented 3DMM-free
+substitution): segmentation split, mesh-NCC rendering against a direct projection, and the adapter end to end."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from talkbench.errors import InputError, NotAvailableYet
+from talkbench.models.components.pncc import vertex_pixels
+from talkbench.models.real3d_portrait.config import Real3DPortraitConfig
+from tests.face_images import astronaut
+
+pytest.importorskip("mediapipe")
+from talkbench.models.real3d_portrait.adapter import Real3DPortrait  # noqa: E402
+from talkbench.models.real3d_portrait.real_inputs import (  # noqa: E402
+    CHIN, CM_TO_MODEL_UNITS, SUBSTITUTION_NOTE, MeshNCC, MeshObserver, split_person)
+
+SMALL = dict(num_samples_coarse=4, num_samples_fine=4, neural_rendering_resolution=16)
+
+
+@pytest.fixture(scope="module")
+def observation():
+    torch.set_num_threads(1)
+    return MeshObserver()(astronaut())
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.set_num_threads(1)
+    return Real3DPortrait(config=Real3DPortraitConfig(**SMALL), seed=3)
+
+
+def test_split_person_channels():
+    person = np.zeros((40, 30), dtype=bool)
+    person[5:, 5:25] = True
+    # a fake mesh: 468 points on a disc centred at (15, 15), radius 6, chin (index 152) at its bottom
+    ang = np.linspace(0, 2 * np.pi, 478, endpoint=False)
+    mesh = np.stack([15 + 6 * np.cos(ang), 15 + 6 * np.sin(ang), np.zeros_like(ang)], -1)
+    mesh[CHIN] = (15, 21, 0)
+    seg = split_person(person, mesh)
+    assert seg.shape == (6, 40, 30) and (seg.sum(0) == 1).all()
+    assert not seg[[1, 4, 5]].any()
+    assert seg[3, 10, 10] and seg[3, 20, 15]  # person above the chin, and inside the face disc
+    assert seg[2, 30, 10] and seg[2, 25, 6]   # person below the chin and off the face
+    assert seg[0, 2, 2] and seg[0, 30, 27]    # not the person
+    assert not seg[3, 2, 15]                  # above the person mask: background, not head
+
+
+def test_mesh_ncc_matches_direct_projection(observation):
+    canon = observation.canonical
+    ncc = MeshNCC(canon)
+    img = ncc.render([canon], 512)[0]
+    assert img.shape == (3, 512, 512) and float(img.min()) >= -1 and float(img.max()) <= 1
+    assert float(img[:, 0, 0].max()) == -1.0  # background
+    px = vertex_pixels(canon[:468] * CM_TO_MODEL_UNITS, 512)
+    for idx in (1, 4, 6, 9, 168):  # midline points that face the camera
+        c, r = px[idx]
+        colour = (img[:, int(r), int(c)] + 1) / 2
+        assert torch.allclose(colour, ncc.code[idx], atol=0.03), idx
+    # the code spans [0, 1] per axis over the source's face points
+    assert torch.allclose(ncc.code.min(0).values, torch.zeros(3)) and torch.allclose(ncc.code.max(0).values, torch.ones(3))
+
+
+def test_adapter_drives_from_frames_without_cameras(model):
+    img = astronaut()
+    state = model.prepare([img])
+    assert state.segmap.shape == (1, 6, 64, 64) and torch.equal(state.segmap.sum(1), torch.ones(1, 64, 64))
+    assert float(state.segmap[0, 3, 16, 27]) == 1.0  # the astronaut's face (around x=220, y=130 of 512)
+    # the source drives itself: its target PNCC equals the source PNCC
+    tgt = state.ncc.render([model._observe(img, "again").canonical], model.image_size)
+    assert torch.equal(tgt, state.pncc_src)
+    driving = [img, np.ascontiguousarray(img[:, ::-1])]
+    a = model.animate(state, driving=driving)
+    b = model.animate(state, driving=driving)
+    assert len(a) == 2 and a[0].shape == (512, 512, 3) and a[0].dtype == np.uint8
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], a[1])  # a different expression signal changes the frame
+    assert model.config_dict()["real_inputs_note"] == SUBSTITUTION_NOTE
+    assert "not the paper" in Real3DPortrait.info.config["real_inputs_note"]
+
+
+def test_adapter_errors(model):
+    state = model.prepare([astronaut()])
+    with pytest.raises(InputError):
+        model.animate(state, driving=[np.zeros((64, 64, 3), dtype=np.uint8)])
+    with pytest.raises(InputError):
+        model.prepare([np.full((64, 64, 3), 128, dtype=np.uint8)])
+    model.real_inputs = False
+    try:
+        with pytest.raises(NotAvailableYet):
+            model.animate(state, driving=[astronaut()])
+    finally:
+        model.real_inputs = True
