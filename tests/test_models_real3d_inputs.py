@@ -28,7 +28,13 @@ def observation():
 @pytest.fixture(scope="module")
 def model():
     torch.set_num_threads(1)
-    return Real3DPortrait(config=Real3DPortraitConfig(**SMALL), seed=3)
+    # image_size 256 and 16² neural rendering keep the CPU cost down; the SR still outputs 512²
+    return Real3DPortrait(config=Real3DPortraitConfig(**SMALL), image_size=256, seed=3)
+
+
+@pytest.fixture(scope="module")
+def state(model):
+    return model.prepare([astronaut()])
 
 
 def test_split_person_channels():
@@ -62,26 +68,36 @@ def test_mesh_ncc_matches_direct_projection(observation):
     assert torch.allclose(ncc.code.min(0).values, torch.zeros(3)) and torch.allclose(ncc.code.max(0).values, torch.ones(3))
 
 
-def test_adapter_drives_from_frames_without_cameras(model):
-    img = astronaut()
-    state = model.prepare([img])
+def test_prepare_segments_and_encodes_the_source(model, state):
     assert state.segmap.shape == (1, 6, 64, 64) and torch.equal(state.segmap.sum(1), torch.ones(1, 64, 64))
     assert float(state.segmap[0, 3, 16, 27]) == 1.0  # the astronaut's face (around x=220, y=130 of 512)
-    # the source drives itself: its target PNCC equals the source PNCC
-    tgt = state.ncc.render([model._observe(img, "again").canonical], model.image_size)
-    assert torch.equal(tgt, state.pncc_src)
-    driving = [img, np.ascontiguousarray(img[:, ::-1])]
-    a = model.animate(state, driving=driving)
-    b = model.animate(state, driving=driving)
-    assert len(a) == 2 and a[0].shape == (512, 512, 3) and a[0].dtype == np.uint8
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert not np.array_equal(a[0], a[1])  # a different expression signal changes the frame
+    assert float(state.segmap[0, 0, 2, 62]) == 1.0   # top-right corner: background
+    assert state.cano_planes.shape == (1, 3, 32, 128, 128)
+    # background reference: KNN fill keeps true-background pixels and replaces the person's
+    assert state.ref_bg.shape == (1, 3, 256, 256)
+    assert torch.allclose(state.ref_bg[0, :, 5, 250], state.source[0, :, 5, 250], atol=1e-5)
+    assert not torch.allclose(state.ref_bg[0, :, 65, 110], state.source[0, :, 65, 110], atol=0.05)
+    # the I2P saw only the head: the torso reference is black (-1) on the face
+    assert torch.equal(state.ref_torso[0, :, 65, 110], -torch.ones(3))
+
+
+def test_driving_signal_and_one_frame(model, state):
+    img = astronaut()
+    tgt = model.driving_pncc(state, [img, np.ascontiguousarray(img[:, ::-1])])
+    assert tgt.shape == (2, 3, 256, 256)
+    assert torch.equal(tgt[:1], state.pncc_src)  # the source drives itself: target PNCC == source PNCC
+    assert not torch.equal(tgt[0], tgt[1])       # the mirrored face's (pose-free) expression differs
+    with torch.no_grad():
+        p0 = model.network.secc_img2plane_backbone(torch.cat([state.pncc_cano, state.pncc_src, tgt[:1]], 1))
+        p1 = model.network.secc_img2plane_backbone(torch.cat([state.pncc_cano, state.pncc_src, tgt[1:]], 1))
+    assert not torch.allclose(p0, p1)
+    frames = model.animate(state, driving=[img])  # no cameras: the frontal default camera
+    assert len(frames) == 1 and frames[0].shape == (512, 512, 3) and frames[0].dtype == np.uint8
     assert model.config_dict()["real_inputs_note"] == SUBSTITUTION_NOTE
     assert "not the paper" in Real3DPortrait.info.config["real_inputs_note"]
 
 
-def test_adapter_errors(model):
-    state = model.prepare([astronaut()])
+def test_adapter_errors(model, state):
     with pytest.raises(InputError):
         model.animate(state, driving=[np.zeros((64, 64, 3), dtype=np.uint8)])
     with pytest.raises(InputError):

@@ -136,3 +136,15 @@ def test_missing_data_is_reported_not_scored(tmp_path):
     assert "corrupt" in reasons[HDTF_TEST_CLIPS[1]] or "cannot be opened" in reasons[HDTF_TEST_CLIPS[1]]
     assert "does not exist" in reasons[HDTF_TEST_CLIPS[2]]
     assert s["metrics"]["psnr"]["n"] == 1
+
+
+def test_source_copy_baseline_on_fake_hdtf(hdtf, tmp_path):
+    if "source-copy" not in registry.MODELS:
+        pytest.skip("the source-copy baseline is not registered in this checkout")
+    s = run("hdtf-same-id", data=hdtf, out=tmp_path, model="source-copy", metrics=["psnr"], limit=3)
+    psnrs = []
+    for clip in HDTF_TEST_CLIPS[:3]:
+        frames = [_resized(a) for a in iter_frames(hdtf / f"{clip}.mp4")]
+        psnrs += [10 * np.log10(1 / np.mean((frames[0] / 255 - g / 255) ** 2)) for g in frames[1:]]
+    assert s["metrics"]["psnr"]["value"] == pytest.approx(np.mean(psnrs), rel=1e-9)
+    assert s["model"]["name"] == "source-copy" and s["comparable"] is False

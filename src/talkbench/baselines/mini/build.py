@@ -38,6 +38,7 @@ IDENTITIES: tuple[str, ...] = (*T1_NAMES, "tom-hanks", "astronaut")
 #: cross-identity pairs: identity k is driven by identity (k + CROSS_SHIFT) mod 8
 CROSS_SHIFT = 3
 WARP_BATCH = 12
+MV_SIZE = 128  # multiview render size (the mini-nxn items' resolution)
 log = get_logger(__name__)
 
 
@@ -47,7 +48,7 @@ class MiniConfig:
     fps: float = 25.0
     n_frames: int = 24  # frames per driving clip (the source portrait is not among them)
     seed: int = 0
-    mv_size: int = 256
+    mv_size: int = MV_SIZE
     mv_mouth: tuple[float, ...] = (0.0,)  # one multiview timestep per mouth opening
 
     def to_dict(self) -> dict:

@@ -124,6 +124,14 @@ class Real3DPortrait(TalkingHeadModel):
         return _State(src, self.network.canonical_planes(src), pncc)
 
     @torch.no_grad()
+    def driving_pncc(self, state: _State, driving: Sequence[np.ndarray]) -> torch.Tensor:
+        """Mesh-NCC (T, 3, S, S) of each driving frame (head pose removed; it is not transferred)."""
+        if state.ncc is None:
+            raise NotAvailableYet("Real3D-Portrait video driving without real-input pre-processing", 8)
+        targets = [self._observe(np.asarray(f), f"driving frame {i}").canonical for i, f in enumerate(driving)]
+        return state.ncc.render(targets, self.image_size).to(self.device)
+
+    @torch.no_grad()
     def animate(self, state: _State, driving=None, cameras: Sequence[Camera] | None = None, audio=None, gt=None):
         if audio is not None:
             raise NotAvailableYet("Real3D-Portrait audio-driven path (HuBERT + A2M VAE)", 8)
@@ -131,12 +139,10 @@ class Real3DPortrait(TalkingHeadModel):
             raise NotAvailableYet("Real3D-Portrait video driving without real-input pre-processing", 8)
         default = Camera(lookat_cam2world(np.pi / 2, np.pi / 2), normalized_intrinsics(EG3D_FOCAL), "real3d")
         if driving is not None and state.ncc is not None:
-            # mesh-NCC of each driving frame; head pose is not transferred (fixed frontal camera)
-            targets = [self._observe(np.asarray(f), f"driving frame {i}").canonical for i, f in enumerate(driving)]
-            tgt = state.ncc.render(targets, self.image_size).to(self.device)
-            cameras = list(cameras) if cameras else [default] * len(targets)
-            if len(cameras) != len(targets):
-                raise ValueError(f"{len(cameras)} cameras for {len(targets)} driving frames")
+            tgt = self.driving_pncc(state, driving)
+            cameras = list(cameras) if cameras else [default] * len(tgt)
+            if len(cameras) != len(tgt):
+                raise ValueError(f"{len(cameras)} cameras for {len(tgt)} driving frames")
         else:
             cameras = list(cameras) if cameras else [default]
             tgt = (state.pncc_src if state.pncc_src is not None else state.pncc_cano).expand(len(cameras), -1, -1, -1)

@@ -90,7 +90,6 @@ class HeadSegmenter:
         self._seg = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
 
     def __call__(self, frame: np.ndarray, mesh: np.ndarray) -> np.ndarray:
-        h, w = frame.shape[:2]
         person = self._seg.process(np.ascontiguousarray(frame)).segmentation_mask > self.threshold
         return split_person(person, mesh)
 
