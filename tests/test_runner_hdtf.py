@@ -148,3 +148,16 @@ def test_source_copy_baseline_on_fake_hdtf(hdtf, tmp_path):
         psnrs += [10 * np.log10(1 / np.mean((frames[0] / 255 - g / 255) ** 2)) for g in frames[1:]]
     assert s["metrics"]["psnr"]["value"] == pytest.approx(np.mean(psnrs), rel=1e-9)
     assert s["model"]["name"] == "source-copy" and s["comparable"] is False
+
+
+def test_offline_backbones_are_substituted_and_marked(hdtf, tmp_path):
+    offline = pytest.importorskip("talkbench.metrics.offline")
+    if "csim" not in offline.OFFLINE_BACKBONES:
+        pytest.skip("no offline substitute for csim in this checkout")
+    s = run("hdtf-same-id", data=hdtf, out=tmp_path, model="test-blend", metrics=["psnr", "csim"], limit=1,
+            offline_backbones=True)
+    sub = offline.OFFLINE_BACKBONES["csim"]
+    assert set(s["metrics"]) == {"psnr", sub} and s["comparable"] is False
+    assert any(f"csim→{sub}" in r for r in s["comparable_reasons"])
+    # synthetic frames hold no face: reported per item with a reason, never scored as 0
+    assert s["metrics"][sub]["n"] + len([m for m in s["missing"] if m["metric"] == sub]) == 1
