@@ -36,7 +36,8 @@ def _n_outputs(driving, cameras, gt, audio) -> int:
 
 class SourceCopy(TalkingHeadModel):
     info = ModelInfo("source-copy", "baseline", "returns the source image for every frame (the lower bound)")
-    needs = ()
+    #: the ground truth is used only for its frame count, on items with neither driving frames nor cameras (audio)
+    needs = ("gt",)
 
     def prepare(self, source: Sequence[np.ndarray]) -> np.ndarray:
         return _first_image(source, self.info.name)

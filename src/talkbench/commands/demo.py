@@ -5,12 +5,15 @@ from pathlib import Path
 
 from .output import add_json_flag, emit_json
 
+DEMO_FRAMES = 16
+
 HELP = "build the offline mini benchmark, run the baselines on it and write a report (no data, no GPU, no internet)"
 
 
 def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, default=Path("talkbench-out/demo"), help="output folder")
-    p.add_argument("--frames", type=int, default=None, help="frames per driving clip (default 24; fewer is faster)")
+    p.add_argument("--frames", type=int, default=None, help=f"frames per driving clip (default {DEMO_FRAMES}; fewer is faster)")
+    p.add_argument("--workers", type=int, default=2, help="parallel item workers (processes; default 2)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the mini data even when a cached copy exists")
     p.add_argument("--no-report", action="store_true", help="only the result files, no Markdown/HTML/plots")
     add_json_flag(p)
@@ -20,8 +23,8 @@ def run(args) -> int:
     from ..baselines.mini.build import MiniConfig
     from ..baselines.mini.demo import run_demo, summary_lines
 
-    cfg = MiniConfig() if args.frames is None else MiniConfig(n_frames=args.frames)
-    result = run_demo(args.out, cfg, rebuild=args.rebuild, report=not args.no_report)
+    cfg = MiniConfig(n_frames=args.frames or DEMO_FRAMES)
+    result = run_demo(args.out, cfg, rebuild=args.rebuild, report=not args.no_report, workers=args.workers)
     if args.json:
         emit_json(result.to_dict())
     else:

@@ -137,6 +137,8 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
             hashes = input_hashes(ctx)
         records.append(ItemRecord(item_id, entry.key, score.value, score.n_frames, hashes,
                                   {k: v for k, v in score.extra.items() if k != "missing_reason"}).to_dict())
+        # frames a metric could not score (no face, ...) are listed, never averaged in as 0
+        missing.extend(MissingItem(f"{item_id}/{frame}", str(why), entry.key).to_dict() for frame, why in score.missing_frames)
         if stateful:
             states[entry.key] = pickle.dumps(metric_state(metric), protocol=4)
     return {"item": item_id, "records": records, "missing": missing, "states": states}
