@@ -92,3 +92,14 @@ def test_unknown_metric_suggests(capsys, frame_pair):
     pred_dir, gt_dir, *_ = frame_pair
     code, _, err = run_cli(capsys, "score", "--pred", str(pred_dir), "--gt", str(gt_dir), "--metrics", "psnr,ssmi")
     assert code == 2 and "Did you mean: ssim" in err
+
+
+def test_every_subcommand_has_working_help(capsys):
+    from talkbench.cli import COMMANDS
+
+    for name in [None, *COMMANDS]:
+        with pytest.raises(SystemExit) as exc:
+            main(["--help"] if name is None else [name, "--help"])
+        assert exc.value.code == 0
+        out, _ = capsys.readouterr()
+        assert "usage: talkbench" in out

@@ -1,17 +1,15 @@
 """What `talkbench ls TOPIC` can list; each topic is a lazy "module:function" returning rows (dicts)."""
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
-from .errors import NotAvailableYet, UnknownNameError
+from .lazy import load_target, lookup
 
 
 @dataclass(frozen=True)
 class Topic:
-    target: str | None  # "module:function" -> list[dict]
+    target: str  # "module:function" -> list[dict]
     columns: tuple[str, ...]
-    owner_issue: int | None = None  # while target is None: the issue that adds it
 
 
 TOPICS: dict[str, Topic] = {
@@ -24,14 +22,5 @@ TOPICS: dict[str, Topic] = {
 
 
 def list_topic(topic: str) -> list[dict]:
-    if topic not in TOPICS:
-        import difflib
-
-        close = difflib.get_close_matches(topic, TOPICS, n=2)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise UnknownNameError(f"unknown listing '{topic}'.{hint} Known: {', '.join(TOPICS)}")
-    t = TOPICS[topic]
-    if t.target is None:
-        raise NotAvailableYet(f"`talkbench ls {topic}`", t.owner_issue or 0)
-    module, _, fn = t.target.partition(":")
-    return getattr(importlib.import_module(module), fn)()
+    t = lookup("listing", topic, TOPICS)
+    return load_target(t.target)()

@@ -4,7 +4,7 @@ import sys
 
 from ..io.atomic import atomic_write_text
 
-HELP = "mean opinion scores with 95% intervals from Likert ratings (rater, sample, method, aspect, score)"
+HELP = "mean opinion scores with 95%% intervals from Likert ratings (rater, sample, method, aspect, score)"
 
 
 def add_arguments(p) -> None:

@@ -5,24 +5,16 @@ entry point in the group ``talkbench.metrics`` (``name = "pkg.module:MetricClass
 """
 from __future__ import annotations
 
-import difflib
 import importlib
 from importlib.metadata import entry_points
 from typing import Any
 
-from ..errors import UnknownNameError
+from ..lazy import load_target, lookup
 from .base import Metric
 from .card import MetricCard
 from .catalog import FAMILIES, Entry
 
 ENTRY_POINT_GROUP = "talkbench.metrics"
-
-
-def _import_target(target: str) -> type:
-    module, _, attr = target.partition(":")
-    if not attr:
-        raise ValueError(f"metric target '{target}' must look like 'package.module:Class'")
-    return getattr(importlib.import_module(module), attr)
 
 
 class MetricRegistry:
@@ -71,13 +63,9 @@ class MetricRegistry:
 
     def resolve(self, name: str) -> tuple[type[Metric], dict[str, Any]]:
         self._load_plugins()
-        if name not in self._entries:
-            close = difflib.get_close_matches(name, self._entries.keys(), n=3, cutoff=0.5)
-            hint = f" Did you mean: {', '.join(close)}?" if close else ""
-            raise UnknownNameError(f"unknown metric '{name}'.{hint} `talkbench ls metrics` lists them all.")
-        entry = self._entries[name]
+        entry = lookup("metric", name, self._entries, "`talkbench ls metrics` lists them all.")
         if isinstance(entry, Entry):
-            cls = _import_target(entry.target)
+            cls = load_target(entry.target)
             self._check_class(name, cls)
             self._entries[name] = entry = (cls, dict(entry.preset))
         return entry

@@ -5,11 +5,9 @@ talkbench.models.
 """
 from __future__ import annotations
 
-import difflib
-import importlib
 from typing import Any
 
-from ..errors import UnknownNameError
+from ..lazy import load_target, lookup
 from .base import TalkingHeadModel
 
 MODELS: dict[str, str] = {
@@ -24,12 +22,7 @@ MODELS: dict[str, str] = {
 
 
 def get_model_class(name: str) -> type[TalkingHeadModel]:
-    if name not in MODELS:
-        close = difflib.get_close_matches(name, MODELS, n=3)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise UnknownNameError(f"unknown model '{name}'.{hint} `talkbench ls models` lists them.")
-    module, _, attr = MODELS[name].partition(":")
-    cls = getattr(importlib.import_module(module), attr)
+    cls = load_target(lookup("model", name, MODELS, "`talkbench ls models` lists them."))
     if not (isinstance(cls, type) and issubclass(cls, TalkingHeadModel)):
         raise TypeError(f"model '{name}' must be a TalkingHeadModel subclass, got {cls!r}")
     return cls

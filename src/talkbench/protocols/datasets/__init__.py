@@ -1,10 +1,7 @@
 """Dataset adapters by name (lazy "module:Class" targets; `talkbench validate --dataset NAME`)."""
 from __future__ import annotations
 
-import difflib
-import importlib
-
-from ...errors import UnknownNameError
+from ...lazy import load_target, lookup
 from .base import DatasetAdapter, Finding
 
 ADAPTERS: dict[str, str] = {
@@ -22,12 +19,7 @@ ADAPTERS: dict[str, str] = {
 
 
 def adapter_class(name: str) -> type[DatasetAdapter]:
-    if name not in ADAPTERS:
-        close = difflib.get_close_matches(name, ADAPTERS, n=3)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise UnknownNameError(f"unknown dataset '{name}'.{hint} Known: {', '.join(ADAPTERS)}")
-    module, _, attr = ADAPTERS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return load_target(lookup("dataset", name, ADAPTERS))
 
 
 def open_dataset(name: str, root) -> DatasetAdapter:
