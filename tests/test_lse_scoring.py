@@ -229,3 +229,15 @@ def test_reference_crop_geometry():
     np.testing.assert_array_equal(crop, frame[150:290, 130:270])
     edge = crop_face(frame, 60.0, 10.0, 10.0, 0.4, 168)
     assert (edge[0, 0] == PAD_VALUE).all()  # outside the frame: grey 110 padding
+
+
+def test_mouth_audio_constant_mouth_is_undefined_not_zero():
+    import numpy as np
+
+    from talkbench.metrics.mouth_audio import lagged_correlation
+
+    mouth = np.full(60, 0.3) + np.where(np.arange(60) % 2, 1e-17, 0.0)  # a still mouth plus rounding noise
+    env = np.sin(np.arange(60) / 3.0)
+    assert np.isnan(lagged_correlation(mouth, env, vshift=3)).all()
+    moving = np.sin(np.arange(60) / 3.0 + 0.2)
+    assert np.nanmax(lagged_correlation(moving, env, vshift=3)) > 0.95

@@ -180,3 +180,13 @@ def test_stand_in_metric_fills_paper_id_column(tmp_path):
     assert any("1 − CSIM" in board.footnotes[k - 1] for k in cell.notes)
     rep = reproduction_board(run, select_tables(["triplane.t1"])[0], "Ours")
     assert rep.rows[0].cells["diff"].value == pytest.approx(0.18 - 0.187)
+
+
+def test_infinite_psnr_ranks_best(two_runs):
+    (board,) = build_boards(two_runs, [])
+    board.rows[1].cells["psnr"].value = math.inf  # an oracle: identical frames
+    rank(board)
+    assert _marks(board, "psnr") == {"model-b": BEST, "model-a": SECOND}
+    board.rows[1].cells["psnr"].value = math.nan  # undefined takes no part
+    rank(board)
+    assert _marks(board, "psnr")["model-b"] is None

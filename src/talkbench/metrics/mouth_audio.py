@@ -49,6 +49,12 @@ def energy_envelope(samples: np.ndarray, n_frames: int, block: int = SAMPLES_PER
     return env
 
 
+def _is_constant(centred: np.ndarray, series: np.ndarray, rel: float = 1e-9) -> bool:
+    """True when a centred window varies by no more than float rounding relative to the series' scale."""
+    scale = float(np.nanmax(np.abs(series))) if np.isfinite(series).any() else 0.0
+    return float(np.abs(centred).max(initial=0.0)) <= rel * max(scale, 1e-300)
+
+
 def lagged_correlation(mouth: np.ndarray, envelope: np.ndarray, vshift: int = 15, min_pairs: int = 10) -> np.ndarray:
     """r_k = Pearson(mouth_i, envelope_{i+k}) over valid pairs, k = −vshift … +vshift."""
     m = np.asarray(mouth, dtype=np.float64)
@@ -63,8 +69,10 @@ def lagged_correlation(mouth: np.ndarray, envelope: np.ndarray, vshift: int = 15
         if ok.sum() < min_pairs:
             continue
         a, b = a[ok] - a[ok].mean(), b[ok] - b[ok].mean()
+        if _is_constant(a, m) or _is_constant(b, e):  # r is undefined, not 0: rounding noise is no signal
+            continue
         denom = np.sqrt((a * a).sum() * (b * b).sum())
-        curve[j] = float((a * b).sum() / denom) if denom > 0 else np.nan
+        curve[j] = float((a * b).sum() / denom)
     return curve
 
 

@@ -95,7 +95,8 @@ def rank(board: Board) -> Board:
         cells = [r.cells[col.key] for r in board.rows if r.ranked and col.key in r.cells]
         for c in cells:
             c.mark = None
-        nums = [c for c in cells if _finite(c.value) and c.text is None]
+        # +inf (PSNR of identical frames) ranks like any number; nan and missing do not take part
+        nums = [c for c in cells if c.value is not None and not math.isnan(c.value) and c.text is None]
         if col.higher_is_better is None or len(nums) < 2:
             continue
         distinct = sorted({round(c.value, col.digits) for c in nums}, reverse=col.higher_is_better)
