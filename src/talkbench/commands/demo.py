@@ -13,7 +13,7 @@ HELP = "build the offline mini benchmark, run the baselines on it and write a re
 def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, default=Path("talkbench-out/demo"), help="output folder")
     p.add_argument("--frames", type=int, default=None, help=f"frames per driving clip (default {DEMO_FRAMES}; fewer is faster)")
-    p.add_argument("--workers", type=int, default=2, help="parallel item workers (processes; default 2)")
+    p.add_argument("--workers", type=int, default=1, help="item worker processes (default 1: in-process, which reuses loaded backbones across runs and is fastest on a small machine)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the mini data even when a cached copy exists")
     p.add_argument("--no-report", action="store_true", help="only the result files, no Markdown/HTML/plots")
     add_json_flag(p)
