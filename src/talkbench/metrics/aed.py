@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from .card import MetricCard, MetricKind
 from .coeff_distance import expression_distance, mesh_expression_distance
-from .face_backbones import COEFF_BACKBONES, pick
-from .face_pair import FacePairMetric
+from .face_pair import CoeffPairMetric
 
 
-class AED(FacePairMetric):
+class AED(CoeffPairMetric):
     card = MetricCard(
         name="aed", version="1.0", higher_is_better=False, range=(0.0, None), unit="3DMM exp units (deep3d) | cm (mesh)",
         kind=MetricKind.PAIRED_FRAME, inputs=("pred_frames", "gt_frames | driving_frames"),
@@ -25,16 +24,6 @@ class AED(FacePairMetric):
         references=("Next3D cal_3dmm_distance.py (StyleHEAT lineage)", "GAGAvatar issue #36", "OTAvatar issue #27"),
     )
     defaults = {"pair": "gt-vs-generated", "backbone": "deep3d"}
-
-    def validate_options(self) -> None:
-        super().validate_options()
-        pick(COEFF_BACKBONES, self.options["backbone"], "aed")
-
-    def analysis_name(self) -> str:
-        return COEFF_BACKBONES[self.options["backbone"]].analysis
-
-    def backbone_ref(self):
-        return COEFF_BACKBONES[self.options["backbone"]].ref()
 
     def pair_value(self, pred, ref, pred_frame, ref_frame) -> float:
         if self.options["backbone"] == "deep3d":

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from .card import MetricCard, MetricKind
 from .coeff_distance import angle_distance, pose_distance
-from .face_backbones import COEFF_BACKBONES, pick
-from .face_pair import FacePairMetric
+from .face_pair import CoeffPairMetric
 
 
-class APD(FacePairMetric):
+class APD(CoeffPairMetric):
     card = MetricCard(
         name="apd", version="1.0", higher_is_better=False, range=(0.0, None), unit="rad",
         kind=MetricKind.PAIRED_FRAME, inputs=("pred_frames", "gt_frames | driving_frames"),
@@ -28,15 +27,8 @@ class APD(FacePairMetric):
 
     def validate_options(self) -> None:
         super().validate_options()
-        pick(COEFF_BACKBONES, self.options["backbone"], "apd")
         if self.options["include_translation"] and self.options["backbone"] != "deep3d":
             raise ValueError("apd: include_translation needs the deep3d backbone (mesh translation is in image pixels)")
-
-    def analysis_name(self) -> str:
-        return COEFF_BACKBONES[self.options["backbone"]].analysis
-
-    def backbone_ref(self):
-        return COEFF_BACKBONES[self.options["backbone"]].ref()
 
     def pair_value(self, pred, ref, pred_frame, ref_frame) -> float:
         if self.options["backbone"] == "deep3d":

@@ -141,3 +141,23 @@ def weights_backbone(weights_id: str, backbone_id: str | None = None) -> Backbon
 
     spec = get_weights_spec(weights_id)
     return BackboneRef(backbone_id or spec.backbone, spec.basename, spec.sha256)
+
+
+class CoeffPairMetric(FacePairMetric):
+    """A face-pair metric on 3DMM-like coefficients (AED, APD); option `backbone` picks the regressor."""
+
+    def validate_options(self) -> None:
+        super().validate_options()
+        from .face_backbones import COEFF_BACKBONES, pick
+
+        pick(COEFF_BACKBONES, self.options["backbone"], self.card.name)
+
+    def analysis_name(self) -> str:
+        from .face_backbones import COEFF_BACKBONES
+
+        return COEFF_BACKBONES[self.options["backbone"]].analysis
+
+    def backbone_ref(self):
+        from .face_backbones import COEFF_BACKBONES
+
+        return COEFF_BACKBONES[self.options["backbone"]].ref()
