@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import sys
-
-from ..io.atomic import atomic_write_text
+from .output import write_or_print
 
 HELP = "mean opinion scores with 95%% intervals from Likert ratings (rater, sample, method, aspect, score)"
 
@@ -21,9 +19,5 @@ def run(args) -> int:
 
     board = mos_board(read_ratings(args.ratings), "t" if args.interval == "t" else "bootstrap")
     text = render_table(board, args.format, RenderOptions(ci=True, ci_style="pm"))
-    if args.out:
-        atomic_write_text(args.out, text)
-        print(f"wrote {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    write_or_print(text, args.out)
     return 0

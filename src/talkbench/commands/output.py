@@ -33,3 +33,14 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
     for row in cells:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+
+
+def write_or_print(text: str, out) -> None:
+    """Write `text` atomically to `out` (and say so on stderr), or print it to stdout."""
+    if out:
+        from ..io.atomic import atomic_write_text
+
+        atomic_write_text(out, text)
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)

@@ -4,7 +4,8 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..io.atomic import atomic_write_text
+
+from .output import write_or_print
 
 HELP = "leaderboards, plots and HTML reports from result files (and published paper tables)"
 FORMATS = ("md", "latex", "html", "csv")
@@ -56,9 +57,5 @@ def run(args) -> int:
     else:
         sep = "\n" if args.format != "csv" else ""
         text = sep.join(render_table(b, args.format, opts) for b in boards)
-    if args.out:
-        atomic_write_text(args.out, text)
-        print(f"wrote {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    write_or_print(text, args.out)
     return 0

@@ -39,9 +39,14 @@ class AlexNet(nn.Module):
 
     def tap_features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Activations after each LPIPS tap (input already scaled as the caller's metric requires)."""
-        outs = []
-        for start, stop in self.taps:
-            for layer in self.features[start:stop]:
-                x = layer(x)
-            outs.append(x)
-        return outs
+        return tap_features(self.features, self.taps, x)
+
+
+def tap_features(features: nn.Sequential, taps, x: torch.Tensor) -> list[torch.Tensor]:
+    """Run `features` slice by slice, keeping the output at the end of each (start, stop) tap."""
+    outs = []
+    for start, stop in taps:
+        for layer in features[start:stop]:
+            x = layer(x)
+        outs.append(x)
+    return outs

@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .alexnet import tap_features
+
 WEIGHTS_ID = "vgg16"
 TAPS = ((0, 4), (4, 9), (9, 16), (16, 23), (23, 30))
 CHANNELS = (64, 128, 256, 512, 512)
@@ -40,9 +42,4 @@ class VGG16(nn.Module):
             )
 
     def tap_features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        outs = []
-        for start, stop in self.taps:
-            for layer in self.features[start:stop]:
-                x = layer(x)
-            outs.append(x)
-        return outs
+        return tap_features(self.features, self.taps, x)
