@@ -11,7 +11,7 @@ import sys
 
 from . import __version__
 from .errors import TalkbenchError
-from .logs import configure, get_logger
+from .logs import configure
 
 # subcommand -> module in talkbench.commands
 COMMANDS: dict[str, str] = {
@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "mos": "mos",
     "demo": "demo",
     "bench": "bench",
+    "init-checkpoint": "init_checkpoint",
 }
 
 
@@ -53,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except TalkbenchError as exc:
-        get_logger().error("%s", exc)
         print(f"talkbench: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ class Topic:
 TOPICS: dict[str, Topic] = {
     "metrics": Topic("talkbench.metrics.listing:metric_rows", ("name", "version", "arrow", "kind", "unit", "backbone")),
     "protocols": Topic("talkbench.protocols.spec:protocol_rows", ("id", "version", "dataset", "items", "list")),
-    "models": Topic("talkbench.models.registry:model_rows", ("name", "kind", "description")),
+    "models": Topic("talkbench.models.registry:model_rows", ("name", "kind", "parameters", "description")),
     "published": Topic("talkbench.baselines.published:published_rows", ("table", "paper", "source", "protocol", "rows", "metrics")),
     "weights": Topic("talkbench.metrics.backbones.weights_install:status_rows", ("id", "file", "present", "location")),
 }

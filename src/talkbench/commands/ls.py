@@ -20,4 +20,8 @@ def run(args) -> int:
             emit_json(rows)
     else:
         print_table(rows, TOPICS[args.topic].columns)
+        for row in rows:
+            if row.get("parameter_table"):
+                print(f"\n{row['name']} parameters")
+                print_table(row["parameter_table"], ("module", "parameters"))
     return 0

@@ -15,6 +15,8 @@ def add_arguments(p) -> None:
     src.add_argument("--model", help="a model or baseline name (`talkbench ls models`)")
     src.add_argument("--pred", type=Path, help="your outputs: one video or frame folder per item id")
     p.add_argument("--checkpoint", type=Path, help="checkpoint file for --model")
+    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="constructor option of --model (YAML value), e.g. num_samples=12; repeatable")
     p.add_argument("--out", required=True, type=Path, help="result folder (summary.json, items.jsonl, items/)")
     p.add_argument("--limit", type=int, help="only the first N items (a smoke run; marked non-comparable)")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
@@ -41,6 +43,20 @@ def parse_data(values: list[str]) -> dict[str, str] | str:
     return out
 
 
+def parse_model_options(values: list[str]) -> dict:
+    import yaml
+
+    from ..errors import InputError
+
+    out = {}
+    for v in values:
+        key, sep, raw = v.partition("=")
+        if not sep or not key.strip():
+            raise InputError(None, f"--model-option {v}: expected KEY=VALUE", "e.g. --model-option num_samples=12")
+        out[key.strip()] = yaml.safe_load(raw)
+    return out
+
+
 def run(args) -> int:
     from ..protocols.runner import RunConfig, run_protocol
 
@@ -48,7 +64,7 @@ def run(args) -> int:
                     checkpoint=args.checkpoint, pred=args.pred, limit=args.limit, executor=args.executor,
                     workers=args.workers, resume=args.resume, offline_backbones=args.offline_backbones,
                     metrics=[m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None,
-                    ray_address=args.ray_address)
+                    ray_address=args.ray_address, model_config=parse_model_options(args.model_option))
     summary = run_protocol(cfg)
     data = summary.to_dict()
     if args.json:
@@ -61,4 +77,10 @@ def run(args) -> int:
               f"items {summary.counts['evaluated']}/{summary.counts['expected']}; comparable: {summary.comparable}"
               + (f" ({'; '.join(summary.comparable_reasons)})" if summary.comparable_reasons else ""))
         print(f"wrote {args.out / 'summary.json'} and {args.out / 'items.jsonl'}")
+    if summary.counts["missing"]:
+        import sys
+
+        print(f"talkbench: {summary.counts['missing']} item(s) could not be evaluated; their reasons are in "
+              f"{args.out / 'summary.json'} (missing)", file=sys.stderr)
+        return 1
     return 0

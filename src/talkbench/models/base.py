@@ -49,6 +49,16 @@ class TalkingHeadModel(abc.ABC):
     def config_dict(self) -> dict[str, Any]:
         return dict(self.info.config)
 
+    @classmethod
+    def parameter_table(cls) -> list[dict]:
+        """Rows {module, parameters} of the model's networks (empty for models without weights)."""
+        return []
+
+    def comparability_notes(self) -> list[str]:
+        """Reasons this instance's numbers are not comparable to published ones (random weights,
+        substituted pre-processing, non-released settings); the runner copies them into the summary."""
+        return []
+
 
 class ReconstructionModel(TalkingHeadModel):
     """Models that reconstruct a 3D representation from a frame and render it from cameras."""

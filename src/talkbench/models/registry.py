@@ -15,8 +15,6 @@ MODELS: dict[str, str] = {
     "gt-oracle": "talkbench.baselines.simple:GTOracle",
     "input-view": "talkbench.baselines.simple:InputView",
     "landmark-warp": "talkbench.baselines.landmark_warp:LandmarkWarp",
-    # filled by the baselines (issue 7) and models (issue 8) work, e.g.
-    # "source-copy": "talkbench.baselines.source_copy:SourceCopy",
     "real3d-portrait": "talkbench.models.real3d_portrait.adapter:Real3DPortrait",
 }
 
@@ -28,13 +26,35 @@ def get_model_class(name: str) -> type[TalkingHeadModel]:
     return cls
 
 
+def check_model_options(name: str, options: dict[str, Any]) -> None:
+    """Reject options the model's constructor does not take, before any item runs."""
+    import inspect
+
+    from ..errors import InputError
+
+    init = get_model_class(name).__init__
+    params = {} if init is object.__init__ else inspect.signature(init).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    accepted = sorted(k for k, p in params.items() if k != "self" and p.kind is not inspect.Parameter.VAR_POSITIONAL)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InputError(None, f"model '{name}' takes no option(s) {unknown}",
+                         f"use one of {accepted}" if accepted else "drop --model-option")
+
+
 def create_model(name: str, **config: Any) -> TalkingHeadModel:
     return get_model_class(name)(**config)
 
 
 def model_rows() -> list[dict]:
+    """One row per model; `parameter_table` holds its networks' per-module counts (empty: no weights)."""
+    from .parameters import human_count
+
     rows = []
     for name in sorted(MODELS):
-        info = get_model_class(name).info
-        rows.append({"name": name, "kind": info.kind, "description": info.description, "paper": info.paper})
+        cls = get_model_class(name)
+        table = cls.parameter_table()
+        rows.append({"name": name, "kind": cls.info.kind, "parameters": human_count(table[0]["parameters"]) if table else "-",
+                     "description": cls.info.description, "paper": cls.info.paper, "parameter_table": table})
     return rows

@@ -100,7 +100,10 @@ def reason_of(exc: BaseException) -> str:
 
 
 def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
+    """Outcome of one item: metric records, missing reasons, mergeable metric states, and the model's
+    comparability notes (random weights, substituted pre-processing, ...)."""
     item_id = item["id"]
+    notes: list[str] = []
     try:
         inputs = TASKS[job.spec["task"]](item, adapters_for(job), job.spec["dataset"])
         if inputs.target is not None and item.get("gt_sha256"):
@@ -111,13 +114,16 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
         if job.pred:
             pred = prediction_frames(job, item_id, item.get("fps"))
         else:
-            pred = FrameSet(list(inputs.generate(model_for(job))), origin=f"model:{job.model}")
+            model = model_for(job)
+            notes = list(model.comparability_notes())
+            pred = FrameSet(list(inputs.generate(model)), origin=f"model:{job.model}")
         if inputs.n_pred is not None and len(pred) != inputs.n_pred:
             raise InputError(pred.origin, f"has {len(pred)} frames but item '{item_id}' needs {inputs.n_pred}",
                              "produce one frame per target frame")
         check_resolution(pred, inputs.target)
     except TalkbenchError as exc:
-        return {"item": item_id, "records": [], "missing": [MissingItem(item_id, reason_of(exc)).to_dict()], "states": {}}
+        return {"item": item_id, "records": [], "missing": [MissingItem(item_id, reason_of(exc)).to_dict()], "states": {},
+                "model_notes": notes}
     ctx = inputs.context(item_id, pred, item.get("fps") or pred.fps, frame_analysis())
     records, missing, states = [], [], {}
     hashes: dict[str, str] | None = None
@@ -141,7 +147,7 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
         missing.extend(MissingItem(f"{item_id}/{frame}", str(why), entry.key).to_dict() for frame, why in score.missing_frames)
         if stateful:
             states[entry.key] = pickle.dumps(metric_state(metric), protocol=4)
-    return {"item": item_id, "records": records, "missing": missing, "states": states}
+    return {"item": item_id, "records": records, "missing": missing, "states": states, "model_notes": notes}
 
 
 def check_resolution(pred: FrameSet, target: FrameSet | None) -> None:

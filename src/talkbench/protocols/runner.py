@@ -58,6 +58,9 @@ class RunConfig:
 def data_roots(data, protocol: Protocol) -> dict[str, str]:
     """`--data ROOT` (the protocol's dataset) or `--data NAME=ROOT` pairs."""
     roots = {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {protocol.dataset: str(data)}
+    for name, root in roots.items():
+        if not Path(root).exists():
+            raise InputError(root, "does not exist", f"pass the {name} dataset root with --data (`talkbench validate --dataset` checks one)")
     missing = [d for d in protocol.datasets() if d not in roots]
     if missing:
         raise InputError(None, f"protocol '{protocol.id}' reads datasets {missing} but no root was given",
@@ -165,9 +168,9 @@ def run_protocol(cfg: RunConfig) -> RunSummary:
         raise InputError(None, f"none of protocol '{proto.id}' metrics is available", "pass --metrics with installed metrics")
     model_target = None
     if cfg.model:
-        from ..models.registry import MODELS, get_model_class
+        from ..models.registry import MODELS, check_model_options
 
-        get_model_class(cfg.model)
+        check_model_options(cfg.model, cfg.model_config)
         model_target = MODELS[cfg.model]
     if cfg.pred is not None and not Path(cfg.pred).is_dir():
         raise InputError(cfg.pred, "is not a folder", "pass the folder holding one video or frame folder per item id")
@@ -199,6 +202,8 @@ def run_protocol(cfg: RunConfig) -> RunSummary:
     outcomes = [read_outcome(out, it["id"], key_hash) for it in items]
     if any(o is None for o in outcomes):
         raise TalkbenchError(f"{out}: some item results are missing after the run; rerun with --resume")
+    for note in dict.fromkeys(n for o in outcomes for n in o.get("model_notes") or ()):
+        reasons.append(note)
     if cfg.limit:
         reasons.append(f"--limit {cfg.limit}: {len(items)} of {len(proto.items)} items")
     if not proto.comparable:
