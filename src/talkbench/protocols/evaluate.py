@@ -1,12 +1,12 @@
 """Scoring one item (runs in a worker): inputs → prediction (model or --pred) → context → metrics.
 
-Returns an outcome {"item", "records", "missing", "states"} that the driver writes atomically;
-states are the pickled accumulators of set-level / matrix metrics for this item alone, so that
-merging them in manifest order gives the same numbers whatever the executor, shard count or resume.
+Returns an outcome {"item", "records", "missing", "states", "model_notes"} that the driver writes
+atomically; states are the serialised (io/state_codec, no pickle) accumulators of set-level / matrix
+metrics for this item alone, so that merging them in manifest order gives the same numbers whatever
+the executor, shard count or resume.
 """
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError, MissingWeightsError, TalkbenchError
+from ..io import state_codec
 from ..metrics.card import MetricKind
 from ..metrics.context import FrameSet, ItemContext, ItemScore
 from ..metrics.registry import get_metric
@@ -136,7 +137,9 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
             continue
         stateful = metric.card.kind in STATEFUL_KINDS
         if score.value is None and (not stateful or score.n_frames == 0):
-            reason = score.extra.get("missing_reason") or "no frame of this item could be scored"
+            reason = score.extra.get("missing_reason") or "no frame of this item could be scored" + (
+                f" ({len(score.missing_frames)} frames; first, {score.missing_frames[0][0]}: {score.missing_frames[0][1]})"
+                if score.missing_frames else "")
             missing.append(MissingItem(item_id, str(reason), entry.key).to_dict())
             continue
         if hashes is None:
@@ -146,7 +149,7 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
         # frames a metric could not score (no face, ...) are listed, never averaged in as 0
         missing.extend(MissingItem(f"{item_id}/{frame}", str(why), entry.key).to_dict() for frame, why in score.missing_frames)
         if stateful:
-            states[entry.key] = pickle.dumps(metric_state(metric), protocol=4)
+            states[entry.key] = state_codec.dumps(metric_state(metric))
     return {"item": item_id, "records": records, "missing": missing, "states": states, "model_notes": notes}
 
 

@@ -3,13 +3,12 @@
 OUT/
   run.json            the run's key (protocol hash, model or predictions, metrics); --resume checks it
   items/<id>.json     one outcome per finished item, written atomically (records + missing reasons)
-  items/<id>.state    pickled set-level metric states of that item (written before its .json)
+  items/<id>.state    set-level metric states of that item (io/state_codec: no pickle; written before its .json)
   items.jsonl         every ItemRecord, in manifest order        } written last, by write_results
   summary.json        the RunSummary                             }
 """
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -17,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import InputError, MissingWeightsError, TalkbenchError, UnknownNameError
+from ..io import state_codec
 from ..io.atomic import atomic_write_bytes, atomic_write_json, read_json
 from ..io.hashing import sha256_file, sha256_json
 from ..logs import get_logger, progress
@@ -127,7 +127,7 @@ def item_file(out: Path, item_id: str, suffix: str = ".json") -> Path:
 def write_outcome(out: Path, outcome: dict[str, Any], key_hash: str) -> None:
     states = outcome.get("states") or {}
     if states:
-        atomic_write_bytes(item_file(out, outcome["item"], ".state"), pickle.dumps(states, protocol=4))
+        atomic_write_bytes(item_file(out, outcome["item"], ".state"), state_codec.dumps(states))
     record = {k: v for k, v in outcome.items() if k != "states"}
     atomic_write_json(item_file(out, outcome["item"]), {**record, "run_key": key_hash, "has_state": bool(states)}, indent=None)
 
@@ -139,7 +139,7 @@ def read_outcome(out: Path, item_id: str, key_hash: str) -> dict[str, Any] | Non
     data = read_json(path)
     if data.get("run_key") != key_hash:
         return None
-    states = pickle.loads(item_file(out, item_id, ".state").read_bytes()) if data.get("has_state") else {}
+    states = state_codec.loads(item_file(out, item_id, ".state").read_bytes()) if data.get("has_state") else {}
     return {**data, "states": states}
 
 
@@ -279,9 +279,9 @@ def merged_summary(entry: MetricEntry, card, outcomes: list[dict], n_expected: i
     if not states:
         return MetricSummary(card, None, 0, n_expected, None, [], extra)
     try:
-        total = restore_metric(entry, pickle.loads(states[0]))
+        total = restore_metric(entry, state_codec.loads(states[0]))
         for blob in states[1:]:
-            total.merge(restore_metric(entry, pickle.loads(blob)))
+            total.merge(restore_metric(entry, state_codec.loads(blob)))
         value = total.compute()
     except MissingWeightsError as exc:
         missing.append(MissingItem("(all items)", missing_weights_reason(exc), entry.key))

@@ -94,7 +94,7 @@ def attach_matrices(folder: Path) -> list[str]:
     matrices/<base>.npy and name them in summary.json's artifacts, where the report's heatmaps look.
 
     Only bases with finite entries are kept (PSNR is +inf on a copied diagonal)."""
-    import pickle
+    from ...io import state_codec
 
     import numpy as np
 
@@ -112,11 +112,11 @@ def attach_matrices(folder: Path) -> list[str]:
         path = folder / "items" / f"{item}.state"
         if not path.is_file():
             continue
-        states = pickle.loads(path.read_bytes())  # written by this run's runner
+        states = state_codec.loads(path.read_bytes())  # written by this run's runner
         for name, base in entries.items():
             if base in mats and len(mats[base]) > order.index(item):
                 continue
-            state = pickle.loads(states[name]) if name in states else {}
+            state = state_codec.loads(states[name]) if name in states else {}
             for S in state.get("_mats", []):
                 mats.setdefault(base, []).append(np.asarray(S, dtype=np.float64))
     saved = {}
