@@ -11,7 +11,7 @@ from talkbench.baselines.published import select_tables
 from talkbench.cli import main
 from talkbench.reports.board import BEST, SECOND, build_boards, rank, reproduction_board
 from talkbench.reports.runs import Run, load_runs
-from talkbench.reports.table import RenderOptions, latex_escape, markdown_escape, render_table
+from talkbench.reports.table import RenderOptions, latex_escape, markdown_escape, render_csv, render_table
 
 from .report_fixtures import csim_card, make_run
 
@@ -118,6 +118,19 @@ def test_csv_round_trip_with_ci_and_n(two_runs):
             assert row[f"{name}_n"] == m["n"]
     ours = df[df["method"] == "Ours (VD)"].iloc[0]
     assert ours["akd"] == 2.829 and math.isnan(ours["psnr_ci_lo"]) and ours["kind"] == "published"
+
+
+def test_csv_of_several_protocols_is_one_frame(tmp_path):
+    a = make_run(tmp_path / "a", "m1", {"psnr": [30.0, 32.0]}, protocol="hdtf-same-id")
+    b = make_run(tmp_path / "b", "m1", {"akd": [1.5]}, protocol="hdtf-cross-id")
+    boards = build_boards(load_runs([a, b]), [])
+    assert len(boards) == 2
+    df = pd.read_csv(io.StringIO(render_csv(boards)), float_precision="round_trip")
+    assert list(df.columns[:4]) == ["board", "method", "source", "kind"] and len(df) == 2
+    assert df["board"].tolist() == [boards[0].title, boards[1].title] and boards[0].title != boards[1].title
+    first, second = df.iloc[0], df.iloc[1]
+    assert first["psnr"] == 31.0 and math.isnan(first["akd"])
+    assert second["akd"] == 1.5 and math.isnan(second["psnr"])
 
 
 def test_ci_and_n_in_markdown(two_runs):

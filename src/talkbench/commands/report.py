@@ -29,7 +29,7 @@ def run(args) -> int:
     from ..baselines.published import select_tables
     from ..reports.board import build_boards, reproduction_board
     from ..reports.runs import load_runs
-    from ..reports.table import RenderOptions, render_table
+    from ..reports.table import RenderOptions, render_csv, render_table
 
     if not args.results and not args.published:
         raise InputError(None, "nothing to report", "pass result folders and/or --published TABLE_ID")
@@ -54,8 +54,9 @@ def run(args) -> int:
         from ..reports.html import render_report
 
         text = render_report(boards, runs, tables, opts)
+    elif args.format == "csv":
+        text = render_csv(boards, opts)
     else:
-        sep = "\n" if args.format != "csv" else ""
-        text = sep.join(render_table(b, args.format, opts) for b in boards)
+        text = "\n".join(render_table(b, args.format, opts) for b in boards)
     write_or_print(text, args.out)
     return 0

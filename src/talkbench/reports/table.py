@@ -164,33 +164,50 @@ def _grid(board: Board, fmt: TableFormat, opts: RenderOptions) -> tuple[list[str
     return header, body, [fmt.escape(n) for n in board.footnotes]
 
 
-def render_csv(board: Board, opts: RenderOptions = RenderOptions()) -> str:
-    """Wide CSV: method, source, then per column its value (repr precision) and, on request, CI and n."""
-    fields = ["method", "source", "kind"]
+def _csv_fields(board: Board, opts: RenderOptions) -> list[str]:
+    fields = []
     for c in board.columns:
         fields.append(c.key)
         if opts.ci:
             fields += [f"{c.key}_ci_lo", f"{c.key}_ci_hi"]
         if opts.n:
             fields.append(f"{c.key}_n")
-    fields.append("notes")
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(fields)
+    return fields
+
+
+def _csv_rows(board: Board, opts: RenderOptions) -> list[dict[str, str]]:
+    rows = []
     for row in board.rows:
-        out = [row.label, row.source, row.kind]
+        out = {"board": board.title, "method": row.label, "source": row.source, "kind": row.kind}
         for c in board.columns:
             cell = row.cells.get(c.key)
-            out.append("" if cell is None else (cell.text if cell.text is not None else
-                                                 ("" if cell.value is None else repr(float(cell.value)))))
+            out[c.key] = "" if cell is None else (cell.text if cell.text is not None else
+                                                  ("" if cell.value is None else repr(float(cell.value))))
             if opts.ci:
                 ci = cell.ci95 if cell else None
-                out += ["", ""] if ci is None else [repr(float(ci[0])), repr(float(ci[1]))]
+                out[f"{c.key}_ci_lo"], out[f"{c.key}_ci_hi"] = ("", "") if ci is None else (repr(float(ci[0])), repr(float(ci[1])))
             if opts.n:
-                out.append("" if cell is None or cell.n is None else str(cell.n))
+                out[f"{c.key}_n"] = "" if cell is None or cell.n is None else str(cell.n)
         notes = sorted(set(row.notes + [k for cell in row.cells.values() for k in cell.notes]))
-        out.append(" | ".join(board.footnotes[k - 1] for k in notes))
-        w.writerow(out)
+        out["notes"] = " | ".join(board.footnotes[k - 1] for k in notes)
+        rows.append(out)
+    return rows
+
+
+def render_csv(boards: Board | list[Board], opts: RenderOptions = RenderOptions()) -> str:
+    """One tidy-wide CSV for any number of boards: board (its title), method, source, kind, then per
+    column its value (repr precision) and, on request, CI and n; columns are the union over boards
+    (blank where a board has no such column), so pandas reads several protocols as one frame."""
+    boards = [boards] if isinstance(boards, Board) else list(boards)
+    fields = ["board", "method", "source", "kind"]
+    for b in boards:
+        fields += [f for f in _csv_fields(b, opts) if f not in fields]
+    fields.append("notes")
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
+    w.writeheader()
+    for b in boards:
+        w.writerows(_csv_rows(b, opts))
     return buf.getvalue()
 
 
