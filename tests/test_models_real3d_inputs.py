@@ -77,8 +77,11 @@ def test_prepare_segments_and_encodes_the_source(model, state):
     assert state.ref_bg.shape == (1, 3, 256, 256)
     assert torch.allclose(state.ref_bg[0, :, 5, 250], state.source[0, :, 5, 250], atol=1e-5)
     assert not torch.allclose(state.ref_bg[0, :, 65, 110], state.source[0, :, 65, 110], atol=0.05)
-    # the I2P saw only the head: the torso reference is black (-1) on the face
-    assert torch.equal(state.ref_torso[0, :, 65, 110], -torch.ones(3))
+    # torso reference (upstream's inpainting at 512²): black (-1) on the upper head, the body as it is,
+    # and the body's top colour smeared up behind the chin (within 53 px of 512 = 26 px here)
+    assert torch.equal(state.ref_torso[0, :, 30, 110], -torch.ones(3))
+    assert torch.allclose(state.ref_torso[0, :, 240, 110], state.source[0, :, 240, 110], atol=0.05)
+    assert (state.ref_torso[0, :, 80, 110] > -0.9).all()  # 8 px above the split: smeared, not black
 
 
 def test_driving_signal_and_one_frame(model, state):

@@ -37,4 +37,4 @@ def test_objects_are_refused_both_ways():
     with pytest.raises(pickle.UnpicklingError):
         loads(buf.getvalue())
     with pytest.raises(pickle.UnpicklingError):
-        loads(pickle.dumps({"x": 1}))
+        loads(pickle.dumps({"x": 1}, protocol=2))

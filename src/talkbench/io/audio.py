@@ -197,3 +197,24 @@ def _native_rate(path: Path) -> int:
         return int(container.streams.audio[0].codec_context.sample_rate or SYNCNET_SAMPLE_RATE)
     finally:
         container.close()
+
+
+@dataclass(frozen=True)
+class AudioSpan:
+    """The audio under `n_frames` video frames starting at frame `first_frame` of a clip at `fps`: what an
+    audio-driven model is given for one protocol item (it must return exactly `n_frames` frames).
+
+    Samples are cut from the decoded track at round(frame / fps · rate), counted from the track's first
+    sample (a container's audio start offset is not applied), and zero-padded where the track ends early."""
+
+    path: Path
+    first_frame: int
+    n_frames: int
+    fps: float = 25.0
+
+    def read(self, sample_rate: int = SYNCNET_SAMPLE_RATE) -> np.ndarray:
+        samples = read_audio(self.path, sample_rate).samples
+        start = int(round(self.first_frame / self.fps * sample_rate))
+        stop = int(round((self.first_frame + self.n_frames) / self.fps * sample_rate))
+        cut = samples[start:stop]
+        return np.pad(cut, (0, stop - start - len(cut))) if len(cut) < stop - start else cut

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import InputError
+from ..io.audio import AudioSpan
 from ..metrics.context import FrameSet, ItemContext
 from .datasets.base import DatasetAdapter
 from .refs import Ref
@@ -101,13 +102,15 @@ def reenactment(item: dict, adapters: dict[str, DatasetAdapter], dataset: str) -
 
     source, driving, target = load("source"), load("driving"), load("target")
     audio_ref = _ref(item, "audio")
-    audio, meta = None, {}
+    audio, audio_span, meta = None, None, {}
     if audio_ref is not None:
         ds = _adapter(adapters, audio_ref, dataset)
         audio = ds.audio(audio_ref)
         span = ds.frames(audio_ref)
         meta["audio_frames"] = [span.names[0], span.names[-1]] if len(span) else []
         meta["audio_fps"] = span.fps
+        if len(span) and audio is not None:  # what an audio-driven model hears: the audio under the span's frames
+            audio_span = AudioSpan(audio, int(span.names[0].rsplit("_", 1)[-1]), len(span), span.fps or 25.0)
     masks = None
     if target is not None and item.get("background", "full") != "full":
         r = _ref(item, "target")
@@ -119,7 +122,8 @@ def reenactment(item: dict, adapters: dict[str, DatasetAdapter], dataset: str) -
         state = model.prepare(source.arrays)
         needs = getattr(model, "needs", ("driving",))
         return model.animate(state, driving=driving.arrays if driving is not None else None, cameras=None,
-                             audio=audio, gt=target.arrays if ("gt" in needs and target is not None) else None)
+                             audio=audio_span if audio_span is not None else audio,
+                             gt=target.arrays if ("gt" in needs and target is not None) else None)
 
     return ItemInputs(source, target, driving, audio, masks, generate, n_pred, meta=meta)
 

@@ -161,6 +161,26 @@ SPECS: tuple[WeightsSpec, ...] = (
         licence="MIT code (joonson/syncnet_python)", install="talkbench", manifest="syncnet_python_sfd_face",
         backbone="syncnet-sfd", note="optional: syncnet_python's own S3FD face detector; no published sha256",
     ),
+    # -- audio features (Real3D-Portrait's audio-to-motion) ---------------------------------------
+    WeightsSpec(
+        id="hubert-large-ls960-ft", file="hubert-large-ls960-ft/pytorch_model.bin",
+        sha256="542c1c366be990ef61bedc0ceaedf361d3610ff9bbc208892337b2d5d1db3acf", size_bytes=None,
+        urls=("https://huggingface.co/facebook/hubert-large-ls960-ft/resolve/main/pytorch_model.bin",),
+        licence="Apache-2.0 (facebook/hubert-large-ls960-ft model card)", install="talkbench", manifest=None,
+        backbone="hubert-large-ls960-ft",
+        note="HubertForCTC dump (~1.26 GB; `hubert.` prefix, CTC lm_head ignored), read by components/hubert.py; "
+        "sha256 = the hub's Git-LFS oid shown for revision d36ebff (no checkpoint manifest exists for this file)",
+    ),
+    # -- segmentation (Real3D-Portrait's official pre-processing) ---------------------------------
+    WeightsSpec(
+        id="selfie_multiclass_256x256", file="selfie_multiclass_256x256.tflite", sha256=None, size_bytes=None,
+        urls=("https://storage.googleapis.com/mediapipe-models/image_segmenter/selfie_multiclass_256x256/"
+              "float32/latest/selfie_multiclass_256x256.tflite",),
+        licence="Apache-2.0 (MediaPipe model card: selfie multiclass segmentation)", install="talkbench",
+        manifest=None, backbone="mediapipe-selfie-multiclass-256",
+        note="6 classes [bg, hair, body_skin, face_skin, clothes, others]; not in the mediapipe wheel; run by "
+        "models/real3d_portrait/segmentation.py; no published sha256 (the card records the file's own hash)",
+    ),
     # -- MTCNN (shipped inside the facenet-pytorch wheel) ----------------------------------------
     *(
         WeightsSpec(

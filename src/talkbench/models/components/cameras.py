@@ -77,13 +77,29 @@ def camera_from_label(label, recipe: str = "eg3d-ffhq") -> Camera:
     return Camera(cam2world=label[:16].reshape(4, 4).copy(), intrinsics=label[16:].reshape(3, 3).copy(), recipe=recipe)
 
 
+def euler_to_rotation_batch(euler: "torch.Tensor") -> "torch.Tensor":
+    """Deep3DFaceRecon `compute_rotation`, batched and differentiable: (B, 3) angles (x, y, z) in
+    radians -> (B, 3, 3) = (Rz·Ry·Rx)ᵀ, so that `points @ R + trans` poses row-vector points."""
+    import torch
+
+    c, s = torch.cos(euler), torch.sin(euler)
+    one, zero = torch.ones_like(c[:, 0]), torch.zeros_like(c[:, 0])
+
+    def mat(*rows):
+        return torch.stack([torch.stack(r, dim=-1) for r in rows], dim=-2)
+
+    rx = mat((one, zero, zero), (zero, c[:, 0], -s[:, 0]), (zero, s[:, 0], c[:, 0]))
+    ry = mat((c[:, 1], zero, s[:, 1]), (zero, one, zero), (-s[:, 1], zero, c[:, 1]))
+    rz = mat((c[:, 2], -s[:, 2], zero), (s[:, 2], c[:, 2], zero), (zero, zero, one))
+    return (rz @ ry @ rx).transpose(-1, -2)
+
+
 def euler_to_rotation(euler) -> np.ndarray:
     """Deep3DFaceRecon `compute_rotation`: (Rz·Ry·Rx)ᵀ for angles (x, y, z) in radians."""
-    x, y, z = (float(a) for a in np.asarray(euler, dtype=np.float64).reshape(3))
-    rx = np.array([[1, 0, 0], [0, np.cos(x), -np.sin(x)], [0, np.sin(x), np.cos(x)]])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-    rz = np.array([[np.cos(z), -np.sin(z), 0], [np.sin(z), np.cos(z), 0], [0, 0, 1]])
-    return (rz @ ry @ rx).T
+    import torch
+
+    angles = torch.as_tensor(np.asarray(euler, dtype=np.float64).reshape(1, 3))
+    return euler_to_rotation_batch(angles)[0].numpy()
 
 
 def rotation_to_euler(rot: np.ndarray) -> np.ndarray:

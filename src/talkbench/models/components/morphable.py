@@ -25,6 +25,7 @@ class MorphableModel:
     faces: np.ndarray       # (F, 3) 0-based
     ncc_code: np.ndarray    # (V, 3) in [0, 1]
     name: str = "bfm"
+    keypoints: np.ndarray | None = None  # (68,) 0-based vertex index of the iBUG-68 landmarks (`keypoints` in the .mat)
 
     @property
     def n_vertices(self) -> int:
@@ -41,7 +42,8 @@ class MorphableModel:
 
     def without_faces(self, drop: np.ndarray) -> "MorphableModel":
         keep = np.setdiff1d(np.arange(len(self.faces)), np.asarray(drop, dtype=np.int64))
-        return MorphableModel(self.mean_shape, self.id_base, self.exp_base, self.faces[keep], self.ncc_code, self.name)
+        return MorphableModel(self.mean_shape, self.id_base, self.exp_base, self.faces[keep], self.ncc_code, self.name,
+                              self.keypoints)
 
     @classmethod
     def from_mat(cls, path, ncc_code_path=None) -> "MorphableModel":
@@ -64,14 +66,16 @@ class MorphableModel:
             ncc = ncc.T if ncc.shape[0] == 3 else ncc
         else:
             ncc = normalised_coordinates(mean)
+        keypoints = np.asarray(mat["keypoints"], np.int64).reshape(-1) - 1 if "keypoints" in mat else None
         return cls(mean, np.asarray(mat["idBase"], np.float64), np.asarray(mat["exBase"], np.float64), faces, ncc,
-                   name=path.stem)
+                   name=path.stem, keypoints=keypoints)
 
     def to_mat(self, path) -> None:
         from scipy.io import savemat
 
+        extra = {} if self.keypoints is None else {"keypoints": np.asarray(self.keypoints).reshape(1, -1) + 1}
         savemat(str(path), {"meanshape": self.mean_shape.reshape(1, -1), "idBase": self.id_base,
-                            "exBase": self.exp_base, "tri": self.faces + 1})
+                            "exBase": self.exp_base, "tri": self.faces + 1, **extra})
 
 
 def normalised_coordinates(vertices: np.ndarray) -> np.ndarray:

@@ -226,13 +226,17 @@ class Audio2MotionVAE(nn.Module):
         return x if mask is None else x * mask[..., None]
 
 
-def pad_audio_features(audio: torch.Tensor, f0: torch.Tensor | None = None, multiple: int = 8):
-    """Pad HuBERT (B, T, C) and f0 (B, T) at the end to a multiple of `multiple` frames by repeating the last frame
-    for HuBERT and with unvoiced (0) pitch; returns (audio, f0, n_valid_25hz_frames)."""
+def pad_audio_features(audio: torch.Tensor, f0: torch.Tensor | None = None, multiple: int = 8, fill: str = "repeat"):
+    """Pad HuBERT (B, T, C) and f0 (B, T) at the end to a multiple of `multiple` frames, HuBERT by repeating its last
+    frame (fill="repeat") or with zero frames (fill="zero", what the released inference script does), f0 with
+    unvoiced (0) pitch; returns (audio, f0, n_valid_25hz_frames)."""
+    if fill not in ("repeat", "zero"):
+        raise ValueError(f"fill must be 'repeat' or 'zero', got {fill!r}")
     t = audio.shape[1]
     pad = (-t) % multiple
     if pad:
-        audio = torch.cat([audio, audio[:, -1:].expand(-1, pad, -1)], dim=1)
+        tail = audio[:, -1:].expand(-1, pad, -1) if fill == "repeat" else audio.new_zeros(audio.shape[0], pad, audio.shape[2])
+        audio = torch.cat([audio, tail], dim=1)
         if f0 is not None:
             f0 = torch.cat([f0, f0.new_zeros(f0.shape[0], pad)], dim=1)
     return audio, f0, (t + 1) // 2

@@ -11,7 +11,10 @@ SUBSTITUTIONS (the outputs are therefore not the paper's, and the model's config
   frontal layout, so eye and mouth openings are filled), coloured by each vertex's normalised position in
   the source's canonical mesh, and drawn through the same canonical camera as the 3DMM PNCC. The
   canonical (neutral) PNCC is the source's own mesh, i.e. cano = src.
-* Head pose of the driving frames is not transferred (a fixed frontal camera), and torso keypoints are zero.
+* Head pose: from the mesh's rigid fit instead of the 3DMM fit (driving_pose.mesh_to_deep3d_pose), then
+  the released camera recipe (map_to_init_pose, smoothing); torso keypoints: the mesh's iBUG-68 points
+  re-posed with that pose (preprocess.OfflinePreprocessor).
+The official pipeline is preprocess.OfficialPreprocessor (it needs the segmenter file and a BFM).
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ SEG_CHANNELS = ("bg", "hair", "body_skin", "face_skin", "clothes", "others")
 
 SUBSTITUTION_NOTE = ("real inputs: mediapipe binary selfie segmentation split at the mesh chin (not the 6-class "
                      "segmenter) and a mesh-NCC motion signal from the 478-point face mesh (no 3DMM fit); driving "
-                     "head pose not transferred; numbers are not the paper's")
+                     "head pose and torso keypoints from the mesh's rigid fit; numbers are not the paper's")
 
 
 @dataclass
