@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from talkbench.io.state_codec import dumps, loads
+from talkbench.io.state_codec import StateFormatError, dumps, loads
 
 
 class _Boom:
@@ -34,7 +34,9 @@ def test_objects_are_refused_both_ways():
         dumps({"x": np.array([object()])})
     buf = io.BytesIO()
     torch.save({"x": _Boom()}, buf)  # what a tampered .state file could hold
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(StateFormatError, match="not a plain-data metric state"):
         loads(buf.getvalue())
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(StateFormatError):
         loads(pickle.dumps({"x": 1}, protocol=2))
+    with pytest.raises(StateFormatError):
+        loads(b"")

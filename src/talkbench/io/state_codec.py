@@ -8,6 +8,7 @@ tuples as tagged lists, so a round trip gives back the same types and values.
 from __future__ import annotations
 
 import io
+import pickle
 from typing import Any
 
 import numpy as np
@@ -56,5 +57,13 @@ def dumps(state: Any) -> bytes:
     return buf.getvalue()
 
 
+class StateFormatError(ValueError):
+    """The bytes are not a state written by dumps() (corrupt, or a pickle with objects in it)."""
+
+
 def loads(blob: bytes) -> Any:
-    return _decode(torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True))
+    try:
+        raw = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        raise StateFormatError(f"not a plain-data metric state ({(str(exc) or type(exc).__name__).splitlines()[0][:200]})") from None
+    return _decode(raw)

@@ -139,7 +139,14 @@ def read_outcome(out: Path, item_id: str, key_hash: str) -> dict[str, Any] | Non
     data = read_json(path)
     if data.get("run_key") != key_hash:
         return None
-    states = state_codec.loads(item_file(out, item_id, ".state").read_bytes()) if data.get("has_state") else {}
+    states = {}
+    if data.get("has_state"):
+        state_path = item_file(out, item_id, ".state")
+        try:
+            states = state_codec.loads(state_path.read_bytes())
+        except (OSError, state_codec.StateFormatError) as exc:
+            raise InputError(state_path, f"cannot be read back ({exc})",
+                             "delete it and its .json to recompute that item with --resume, or run into a new --out") from None
     return {**data, "states": states}
 
 
