@@ -206,7 +206,7 @@ class Real3DPortrait(TalkingHeadModel):
         seg = _resize_mask(prep.seg, size)  # (6, S, S) at the model resolution
         src = _to_tensor([frame], size).to(dev)
         keep = lambda m: torch.where(torch.as_tensor(m, device=dev)[None, None], src, -torch.ones_like(src))  # noqa: E731
-        resized = (np.asarray(_to_tensor([frame], size)[0].permute(1, 2, 0)) + 1) * 127.5
+        resized = (src[0].permute(1, 2, 0).cpu().numpy() + 1) * 127.5
         bg = knn_fill_background(resized, seg[0])
         torso = self._torso_reference(frame, prep.seg)
         ncc = prep.identity if isinstance(prep.identity, MeshNCC) else None
