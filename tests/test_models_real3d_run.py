@@ -59,6 +59,18 @@ def random_checkpoint(tmp_path_factory):
     return path
 
 
+def test_a_checkpoint_folder_resolves_to_its_latest_step_file(random_checkpoint, tmp_path):
+    from talkbench.models.registry import checkpoint_file
+
+    folder = tmp_path / "secc2plane_torso_orig"
+    folder.mkdir()
+    for step in (9000, 100000, 20000):
+        (folder / f"model_ckpt_steps_{step}.ckpt").write_bytes(b"")
+    assert checkpoint_file("real3d-portrait", folder) == folder / "model_ckpt_steps_100000.ckpt"
+    assert checkpoint_file("real3d-portrait", random_checkpoint) == random_checkpoint
+    assert checkpoint_file("source-copy", folder) == folder  # models without a checkpoint format: as given
+
+
 def test_random_checkpoint_is_in_the_released_container(random_checkpoint):
     raw = torch.load(random_checkpoint, map_location="cpu", weights_only=True)
     assert set(raw) == {"epoch", "global_step", "checkpoint_callback_best", "optimizer_states", "state_dict", "talkbench"}

@@ -5,6 +5,7 @@ talkbench.models.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..lazy import load_target, lookup
@@ -41,6 +42,12 @@ def check_model_options(name: str, options: dict[str, Any]) -> None:
     if unknown:
         raise InputError(None, f"model '{name}' takes no option(s) {unknown}",
                          f"use one of {accepted}" if accepted else "drop --model-option")
+
+
+def checkpoint_file(name: str, path) -> Path:
+    """The file a model reads for `--checkpoint PATH` (a model may accept a folder and pick a file in it)."""
+    resolve = getattr(get_model_class(name), "resolve_checkpoint", None)
+    return Path(resolve(path)) if resolve is not None else Path(path)
 
 
 def create_model(name: str, **config: Any) -> TalkingHeadModel:

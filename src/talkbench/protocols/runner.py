@@ -266,7 +266,10 @@ def summarize(proto: Protocol, job: Job, items: list[dict], outcomes: list[dict]
     model = ({"name": cfg.model, "config": job.model_config} if cfg.model else
              {"name": f"predictions:{Path(cfg.pred).name}", "pred": str(cfg.pred)})
     if cfg.checkpoint:
-        model.update(checkpoint=str(cfg.checkpoint), checkpoint_sha256=sha256_file(cfg.checkpoint))
+        from ..models.registry import checkpoint_file
+
+        file = checkpoint_file(cfg.model, cfg.checkpoint)
+        model.update(checkpoint=str(file), checkpoint_sha256=sha256_file(file))
     summary = RunSummary(
         protocol=proto.header(), model=model, metrics=metrics,
         counts={"expected": len(items), "evaluated": len(items) - len(whole), "missing": len(whole)},

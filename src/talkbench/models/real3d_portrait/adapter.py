@@ -35,7 +35,7 @@ from ..components.morphable import MorphableModel, synthetic_morphable_model
 from ..components.pncc import render_pncc
 from ..components.hubert import HUBERT_WEIGHTS_ID, HubertConfig
 from .audio_driving import SYNTHETIC_3DMM_NOTE, AudioDriver, AudioDrivingOptions, expression_pncc, reference_pncc
-from .checkpoint import load_release, save_release_container
+from .checkpoint import load_release, resolve_checkpoint, save_release_container
 from .config import Real3DPortraitConfig
 from ..components.inpaint import inpaint_torso, knn_fill_background
 from .model import Real3DPortraitNetwork
@@ -136,6 +136,11 @@ class Real3DPortrait(TalkingHeadModel):
     @classmethod
     def from_checkpoint(cls, path, sha256: str | None = None, **kwargs) -> "Real3DPortrait":
         return cls(checkpoint=str(path), sha256=sha256, **kwargs)
+
+    @staticmethod
+    def resolve_checkpoint(path) -> Path:
+        """The released file itself, or the latest `model_ckpt_steps_*.ckpt` of a folder (as upstream)."""
+        return resolve_checkpoint(path)
 
     @classmethod
     def write_random_checkpoint(cls, path, seed: int = 0) -> Path:

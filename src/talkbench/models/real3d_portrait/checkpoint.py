@@ -12,8 +12,7 @@ from pathlib import Path
 
 import torch
 
-from ...errors import InputError, MissingWeightsError, WeightsMismatchError
-from ...io.hashing import sha256_file
+from ...errors import InputError, MissingWeightsError
 
 RELEASE_FOLDER_URL = "https://drive.google.com/drive/folders/1MAveJf7RvJ-Opg1f5qhLdoRoC_Gc6nD9"
 
@@ -42,11 +41,11 @@ def load_model_state(path: str | Path, sha256: str | None = None, child: str = "
 def load_release(path: str | Path, sha256: str | None = None, child: str = "model") -> tuple[dict, dict]:
     """(state_dict of `child`, provenance) — provenance is {} for a released file, or what
     `save_release_container(..., provenance=...)` recorded (e.g. {"random_init": True, "seed": 0})."""
+    from ...metrics.backbones.weights import check_sha256
+
     p = resolve_checkpoint(path)
     if sha256 is not None:
-        actual = sha256_file(p)
-        if actual != sha256:
-            raise WeightsMismatchError(p, sha256, actual)
+        check_sha256(p, sha256)
     try:
         ckpt = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
