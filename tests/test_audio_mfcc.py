@@ -9,7 +9,7 @@ import pytest
 import python_speech_features as psf
 from scipy.signal import chirp
 
-from talkbench.metrics.backbones.mfcc import MFCCConfig, mel_filterbank, mfcc
+from talkbench.nets.mfcc import MFCCConfig, mel_filterbank, mfcc
 
 
 def _sweep(seconds=2.0, sr=16000):

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from talkbench.metrics.backbones import alexnet, deep3d_resnet, inception_fid, iresnet, ir_se50, lpips_net, mtcnn_nets, vgg16
+from talkbench.nets import alexnet, deep3d_resnet, inception_fid, iresnet, ir_se50, vgg16
+from talkbench.nets import lpips as lpips_net
+from talkbench.nets import mtcnn as mtcnn_nets
 from tests.checkpoint_manifests import manifest, manifest_shapes, module_shapes
 
 BUILDERS = {

@@ -10,8 +10,9 @@ import torch
 
 from talkbench.errors import MissingWeightsError, WeightsMismatchError
 from talkbench.io.hashing import sha256_file
-from talkbench.metrics.backbones import deep3d_resnet, inception_fid, iresnet, ir_se50, mtcnn_nets
-from talkbench.metrics.backbones.weights import load_into, load_verified_state_dict, locate_weights
+from talkbench.nets import deep3d_resnet, inception_fid, iresnet, ir_se50
+from talkbench.nets import mtcnn as mtcnn_nets
+from talkbench.weights.store import load_into, load_verified_state_dict, locate_weights
 from tests.checkpoint_manifests import manifest, manifest_shapes
 
 

@@ -6,9 +6,10 @@ import pytest
 
 pytest.importorskip("dlib", reason="the dlib extra is not installed")
 
-from talkbench.baselines.mini.sources import photos, read_rgb  # noqa: E402
+from talkbench.benchmarks.mini.sources import photos, read_rgb  # noqa: E402
 from talkbench.baselines.simple import GTOracle, SourceCopy  # noqa: E402
-from talkbench.metrics.context import FrameSet, ItemContext  # noqa: E402
+from talkbench.io.frameset import FrameSet
+from talkbench.metrics.context import ItemContext  # noqa: E402
 from talkbench.metrics.registry import get_metric  # noqa: E402
 
 

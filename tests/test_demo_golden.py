@@ -1,7 +1,7 @@
 """Golden end-to-end regression of the mini benchmark (a reduced demo: 6 frames per clip).
 
 The numbers in tests/golden/mini_demo.json were produced once by this same reduced demo
-(`python -m talkbench.baselines.mini.golden freeze RESULTS tests/golden/mini_demo.json`) and
+(`python -m talkbench.benchmarks.mini.golden freeze RESULTS tests/golden/mini_demo.json`) and
 reproduced bit-for-bit by a second run before freezing. A rerun must match them; a change in a
 metric's formula, the generator or a baseline shows up here.
 """
@@ -15,9 +15,9 @@ import pytest
 
 pytest.importorskip("mediapipe")
 
-from talkbench.baselines.mini import golden  # noqa: E402
-from talkbench.baselines.mini.build import MiniConfig  # noqa: E402
-from talkbench.baselines.mini.demo import run_demo  # noqa: E402
+from talkbench.benchmarks.mini import golden  # noqa: E402
+from talkbench.benchmarks.mini.build import MiniConfig  # noqa: E402
+from talkbench.benchmarks.mini.demo import run_demo  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden" / "mini_demo.json"
 CONFIG = MiniConfig(n_frames=6)

@@ -10,7 +10,8 @@ from talkbench.faces import align
 from talkbench.faces.analysis import FrameAnalysis
 from talkbench.metrics import coeff_distance as cd
 from talkbench.metrics import landmark_distance as ld
-from talkbench.metrics.context import FrameSet, ItemContext
+from talkbench.io.frameset import FrameSet
+from talkbench.metrics.context import ItemContext
 from talkbench.metrics.offline import OFFLINE_BACKBONES
 from talkbench.metrics.registry import REGISTRY, get_metric
 

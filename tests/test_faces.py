@@ -8,7 +8,8 @@ from talkbench.faces import align
 from talkbench.faces.analysis import FrameAnalysis
 from talkbench.faces.detection import FaceBox, get_detector, non_max_suppression
 from talkbench.faces.landmarks import MEDIAPIPE_TO_IBUG68, get_landmarker
-from talkbench.faces.pose import euler_from_matrix, matrix_from_euler, mesh_pose
+from talkbench.faces.pose import mesh_pose
+from talkbench.geometry import euler_from_rotation, rotation_from_euler
 
 from .face_images import astronaut, insightface_image
 
@@ -118,7 +119,7 @@ def test_mediapipe_68_agrees_with_dlib_68_on_frontal_faces():
 
 def test_euler_round_trip():
     ang = np.array([0.2, -0.4, 0.1])
-    np.testing.assert_allclose(euler_from_matrix(matrix_from_euler(ang)), ang, atol=1e-12)
+    np.testing.assert_allclose(euler_from_rotation(rotation_from_euler(*ang)), ang, atol=1e-12)
 
 
 @pytest.mark.parametrize("image", ["astronaut", "Tom_Hanks_54745.png", "t1.jpg"])

@@ -8,8 +8,9 @@ import torch
 
 from talkbench.errors import MissingWeightsError
 from talkbench.metrics import fid as fid_module
-from talkbench.metrics.backbones.inception_fid import FIDInceptionV3
-from talkbench.metrics.context import FrameSet, ItemContext
+from talkbench.nets.inception_fid import FIDInceptionV3
+from talkbench.io.frameset import FrameSet
+from talkbench.metrics.context import ItemContext
 from talkbench.metrics.fid import FID, FeatureMoments, frechet_distance
 from talkbench.metrics.registry import REGISTRY
 from tests.checkpoint_manifests import manifest

@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from talkbench.errors import MissingWeightsError
-from talkbench.metrics.backbones.lpips_net import (
+from talkbench.nets.lpips import (
     SCALE, SHIFT, LinearHeads, LPIPSNetwork, ScalingLayer, layer_terms,
 )
-from talkbench.metrics.backbones.weights import load_into, load_verified_state_dict
-from talkbench.metrics.context import FrameSet, ItemContext
+from talkbench.weights.store import load_into, load_verified_state_dict
+from talkbench.io.frameset import FrameSet
+from talkbench.metrics.context import ItemContext
 from talkbench.metrics.lpips import LPIPS
 from talkbench.metrics.registry import REGISTRY
 from tests.checkpoint_manifests import manifest

@@ -109,7 +109,8 @@ def test_metric_groups_expand():
 
 def test_mouth_audio_through_shared_frame_analysis_matches_direct_path(tmp_path):
     from talkbench.faces.analysis import FrameAnalysis
-    from talkbench.metrics.context import FrameSet, ItemContext
+    from talkbench.io.frameset import FrameSet
+    from talkbench.metrics.context import ItemContext
     from talkbench.metrics.registry import get_metric
 
     clip, _ = make_clip(tmp_path, n_frames=50, audio_delay=3, seed=5)

@@ -7,7 +7,8 @@ import torch
 
 from talkbench.faces.detection import FaceBox
 from talkbench.faces.tracking import PAD_VALUE, NoTrackError, crop_face, link_largest_faces, main_track, TrackConfig
-from talkbench.metrics.context import FrameSet, ItemContext
+from talkbench.io.frameset import FrameSet
+from talkbench.metrics.context import ItemContext
 from talkbench.metrics.registry import get_metric
 from talkbench.metrics.syncnet_pipeline import (
     SyncConfig, TooShortError, audio_windows, distance_curve, n_windows, resample_indices, score_clip,

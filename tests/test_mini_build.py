@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("mediapipe")
 
-from talkbench.baselines.mini import protocols as mini_protocols  # noqa: E402
-from talkbench.baselines.mini.build import IDENTITIES, MiniConfig, build_mini, content_hash, cross_driver  # noqa: E402
-from talkbench.baselines.mini.speech import mouth_opening  # noqa: E402
+from talkbench.benchmarks.mini import protocols as mini_protocols  # noqa: E402
+from talkbench.benchmarks.mini.build import IDENTITIES, MiniConfig, build_mini, content_hash, cross_driver  # noqa: E402
+from talkbench.benchmarks.mini.speech import mouth_opening  # noqa: E402
 from talkbench.protocols.datasets import open_dataset  # noqa: E402
 from talkbench.protocols.refs import Ref  # noqa: E402
 from talkbench.protocols.spec import load_protocol  # noqa: E402

@@ -18,8 +18,9 @@ from talkbench.models.real3d_portrait.checkpoint import save_release_container
 from talkbench.models.real3d_portrait.coupling_flow import CouplingFlow
 from talkbench.models.real3d_portrait.wavenet import WaveNet, WeightNormConv1d
 
-MANIFEST = Path("/work/shared/checkpoints/real3dportrait_audio2secc_vae.json")
-needs_manifest = pytest.mark.skipif(not MANIFEST.exists(), reason="checkpoint manifests not present")
+from tests.checkpoint_manifests import MANIFEST_DIR
+
+MANIFEST = MANIFEST_DIR / "real3dportrait_audio2secc_vae.json"
 
 
 def _count(m) -> int:
@@ -52,7 +53,6 @@ def _audio(b=1, t50=32, seed=1):
     return hubert, f0
 
 
-@needs_manifest
 def test_state_dict_keys_and_shapes_match_release(a2m):
     manifest = json.loads(MANIFEST.read_text())
     ours = {k: list(v.shape) for k, v in a2m.state_dict().items()}
@@ -65,7 +65,6 @@ def test_state_dict_keys_and_shapes_match_release(a2m):
     assert sum(k.endswith("weight_g") for k in ours) == sum(k.endswith("weight_v") for k in ours) == 8 * 2 + 1 + 4 * 9 + 4 * 2 + 1
 
 
-@needs_manifest
 def test_parameter_counts_match_measured(a2m):
     counts = json.loads(MANIFEST.read_text())["param_counts"]
     assert _count(a2m) == counts["total_parameters"] == 11_864_064

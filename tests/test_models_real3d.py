@@ -18,9 +18,10 @@ from talkbench.models.real3d_portrait.config import Real3DPortraitConfig
 from talkbench.models.real3d_portrait.model import Real3DPortraitNetwork
 from talkbench.models.registry import get_model_class
 
-MANIFEST = Path("/work/shared/checkpoints/real3dportrait_secc2plane_torso_orig.json")
-EG3D_MANIFEST = Path("/work/shared/checkpoints/eg3d_ffhq512-128_decoder_superresolution.json")
-needs_manifest = pytest.mark.skipif(not MANIFEST.exists(), reason="checkpoint manifests not present")
+from tests.checkpoint_manifests import MANIFEST_DIR
+
+MANIFEST = MANIFEST_DIR / "real3dportrait_secc2plane_torso_orig.json"
+EG3D_MANIFEST = MANIFEST_DIR / "eg3d_ffhq512-128_decoder_superresolution.json"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,6 @@ def _inputs(size=128):
     return src, pncc, torch.tensor(label, dtype=torch.float32)[None]
 
 
-@needs_manifest
 def test_state_dict_keys_and_shapes_match_release(net):
     manifest = json.loads(MANIFEST.read_text())
     ref = manifest["state_dict"]
@@ -50,7 +50,6 @@ def test_state_dict_keys_and_shapes_match_release(net):
     assert ints == set(manifest["non_float32_keys"])
 
 
-@needs_manifest
 def test_parameter_counts_match_measured(net):
     counts = json.loads(MANIFEST.read_text())["param_counts"]
     n = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731

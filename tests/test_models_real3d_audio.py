@@ -10,7 +10,7 @@ import torch
 from talkbench.errors import MissingWeightsError, WeightsMismatchError
 from talkbench.io.audio import AudioSpan, write_wav
 from talkbench.io.hashing import sha256_file
-from talkbench.metrics.backbones import weights
+from talkbench.weights import store as weights
 from talkbench.models.components.hubert import (
     Hubert, HubertConfig, hub_state_dict_to_ours, hubert_features, load_hubert, normalise_waveform)
 from talkbench.models.real3d_portrait.audio2motion import Audio2MotionConfig, Audio2MotionVAE, pad_audio_features

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from talkbench.errors import InputError, MissingWeightsError
-from talkbench.faces.pose import CANONICAL_RIGID, RIGID_INDICES, matrix_from_euler
+from talkbench.faces.pose import CANONICAL_RIGID, RIGID_INDICES
+from talkbench.geometry import rotation_from_euler
 from talkbench.models.base import Camera
 from talkbench.models.components import landmark_fit as lf
 from talkbench.models.components.cameras import camera_from_3dmm, normalized_intrinsics, pose_from_camera
@@ -169,7 +170,7 @@ def _synthetic_mesh(yaw: float, scale: float, centre, roll: float = 0.0) -> np.n
     """A 478×3 mesh (frame pixels, y down, z negative towards the camera) of the canonical rigid points."""
     canon = np.zeros((478, 3))
     canon[RIGID_INDICES] = CANONICAL_RIGID
-    pts = scale * canon @ matrix_from_euler(np.array([0.0, yaw, roll])).T
+    pts = scale * canon @ rotation_from_euler(0.0, yaw, roll).T
     return pts * np.array([1.0, -1.0, -1.0]) + np.array([centre[0], centre[1], 0.0])
 
 

@@ -14,12 +14,12 @@ from talkbench.errors import InputError
 from talkbench.models.registry import check_model_options
 from talkbench.models.real3d_portrait.checkpoint import load_release
 
-MANIFEST = Path(__file__).resolve().parents[2] / "shared" / "checkpoints" / "real3dportrait_secc2plane_torso_orig.json"
+from tests.checkpoint_manifests import MANIFEST_DIR
+
+MANIFEST = MANIFEST_DIR / "real3dportrait_secc2plane_torso_orig.json"
 
 
 def _manifest_counts() -> dict[str, int]:
-    if not MANIFEST.is_file():
-        pytest.skip(f"{MANIFEST} not present (the shared checkpoint manifests)")
     counts = json.loads(MANIFEST.read_text())["param_counts"]
     out = {f"secc2plane_torso.{k}": v for k, v in counts["top_level"].items() if v}
     for group, prefix in (("I2P cano_img2plane_backbone", "cano_img2plane_backbone"),

@@ -9,9 +9,11 @@ import torch
 
 from talkbench.errors import MissingWeightsError, WeightsMismatchError
 from talkbench.io.hashing import sha256_file
-from talkbench.metrics.backbones.syncnet import SyncNet, load_syncnet, random_syncnet
+from talkbench.nets.syncnet import SyncNet, load_syncnet, random_syncnet
 
-MANIFEST = Path(__file__).resolve().parents[2] / "shared" / "checkpoints" / "syncnet_v2.json"
+from tests.checkpoint_manifests import MANIFEST_DIR
+
+MANIFEST = MANIFEST_DIR / "syncnet_v2.json"
 
 
 def _official_layout(net: SyncNet) -> dict[str, torch.Tensor]:
@@ -19,7 +21,6 @@ def _official_layout(net: SyncNet) -> dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
 
 
-@pytest.mark.skipif(not MANIFEST.is_file(), reason=f"checkpoint manifest {MANIFEST} not present")
 def test_keys_and_shapes_match_manifest():
     manifest = json.loads(MANIFEST.read_text())
     ours = {k: list(v.shape) for k, v in _official_layout(SyncNet()).items()}

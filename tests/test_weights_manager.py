@@ -11,9 +11,10 @@ import pytest
 
 from talkbench.errors import InputError, MissingWeightsError, UnknownNameError, WeightsMismatchError
 from talkbench.io.hashing import sha256_bytes
-from talkbench.metrics.backbones import weights, weights_catalog
-from talkbench.metrics.backbones.weights import WeightsSpec
-from talkbench.metrics.backbones.weights_install import (
+from talkbench.weights import catalog as weights_catalog
+from talkbench.weights import store as weights
+from talkbench.weights.store import WeightsSpec
+from talkbench.weights.install import (
     FetchError, fetch_weights, import_weights, status_rows, verify_rows,
 )
 from tests.checkpoint_manifests import manifest

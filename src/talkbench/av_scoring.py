@@ -17,7 +17,8 @@ from typing import Sequence
 from .errors import InputError, MissingWeightsError
 from .io.hashing import sha256_file
 from .metrics.card import MetricKind
-from .metrics.context import FrameSet, ItemContext
+from .io.frameset import FrameSet
+from .metrics.context import ItemContext
 from .metrics.registry import get_metric
 from .results.summary import ItemRecord, MissingItem, RunSummary, summarize_values
 

@@ -17,7 +17,7 @@ TOPICS: dict[str, Topic] = {
     "protocols": Topic("talkbench.protocols.spec:protocol_rows", ("id", "version", "dataset", "items", "list")),
     "models": Topic("talkbench.models.registry:model_rows", ("name", "kind", "parameters", "description")),
     "published": Topic("talkbench.baselines.published:published_rows", ("table", "paper", "source", "protocol", "rows", "metrics")),
-    "weights": Topic("talkbench.metrics.backbones.weights_install:status_rows", ("id", "file", "present", "location")),
+    "weights": Topic("talkbench.weights.install:status_rows", ("id", "file", "present", "location")),
 }
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import InputError
 from ..models.base import ModelInfo, TalkingHeadModel
 from .facemesh import RIGID, detect_mesh
-from .geometry import Similarity2D
+from ..geometry import Similarity2D
 from .meshwarp import WarpRig, build_rig, to_frames, to_tensor, warp
 
 BATCH = 12

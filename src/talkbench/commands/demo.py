@@ -1,4 +1,4 @@
-"""`talkbench demo`: the embedded offline mini benchmark, end to end (see talkbench.baselines.mini.demo)."""
+"""`talkbench demo`: the embedded offline mini benchmark, end to end (see talkbench.benchmarks.mini.demo)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +20,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from ..baselines.mini.build import MiniConfig
-    from ..baselines.mini.demo import run_demo, summary_lines
+    from ..benchmarks.mini.build import MiniConfig
+    from ..benchmarks.mini.demo import run_demo, summary_lines
 
     cfg = MiniConfig(n_frames=args.frames or DEMO_FRAMES)
     result = run_demo(args.out, cfg, rebuild=args.rebuild, report=not args.no_report, workers=args.workers)

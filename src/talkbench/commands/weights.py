@@ -30,7 +30,7 @@ def run(args) -> int:
 
 
 def _status(args) -> int:
-    from ..metrics.backbones.weights_install import status_rows
+    from ..weights.install import status_rows
 
     rows = status_rows()
     if args.json:
@@ -41,7 +41,7 @@ def _status(args) -> int:
 
 
 def _fetch(args) -> int:
-    from ..metrics.backbones.weights_install import fetch_weights
+    from ..weights.install import fetch_weights
 
     res = fetch_weights(args.id, timeout=args.timeout, force=args.force)
     out = {"id": res.spec.id, "path": str(res.path), "url": res.url, "already_present": res.url is None}
@@ -56,8 +56,8 @@ def _fetch(args) -> int:
 
 def _import(args) -> int:
     from ..errors import WeightsMismatchError
-    from ..metrics.backbones.weights import file_sha256
-    from ..metrics.backbones.weights_install import import_weights
+    from ..weights.store import file_sha256
+    from ..weights.install import import_weights
 
     try:
         spec, dest = import_weights(args.path, args.weights_id)
@@ -77,7 +77,7 @@ def _import(args) -> int:
 
 
 def _verify(args) -> int:
-    from ..metrics.backbones.weights_install import verify_rows
+    from ..weights.install import verify_rows
 
     rows = verify_rows(args.ids or None)
     if args.json:

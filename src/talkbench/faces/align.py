@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..geometry import similarity_fit
+
 #: insightface `arcface_dst` for a 112×112 crop: image-left eye, image-right eye, nose, mouth corners
 ARCFACE_TEMPLATE_112 = np.array(
     [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
@@ -44,23 +46,10 @@ def arcface_template(size: int = 112) -> np.ndarray:
 def estimate_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """2×3 least-squares similarity mapping src points onto dst points (Umeyama 1991, no reflection)."""
     src = np.asarray(src, dtype=np.float64)
-    dst = np.asarray(dst, dtype=np.float64)
-    if src.shape != dst.shape or src.ndim != 2 or src.shape[1] != 2 or len(src) < 2:
-        raise ValueError(f"need two matching N×2 point sets, got {src.shape} and {dst.shape}")
-    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
-    a, b = src - mu_s, dst - mu_d
-    cov = b.T @ a / len(src)
-    u, sig, vt = np.linalg.svd(cov)
-    d = np.ones(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        d[-1] = -1.0
-    rot = u @ np.diag(d) @ vt
-    var_s = (a ** 2).sum() / len(src)
-    scale = float((sig * d).sum() / var_s) if var_s > 0 else 1.0
-    m = np.zeros((2, 3))
-    m[:, :2] = scale * rot
-    m[:, 2] = mu_d - scale * rot @ mu_s
-    return m
+    if src.ndim != 2 or src.shape[1] != 2:
+        raise ValueError(f"need N×2 point sets, got {src.shape}")
+    scale, rot, t = similarity_fit(src, dst)
+    return np.concatenate([scale * rot, t[:, None]], axis=1)
 
 
 def apply_affine(m: np.ndarray, pts: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from .records import FrameRecord
 
 
 def default_cache_dir() -> Path:
-    from ..metrics.backbones.weights import talkbench_home
+    from ..io.paths import talkbench_home
 
     return talkbench_home() / "cache" / "faces"
 

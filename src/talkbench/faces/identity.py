@@ -31,7 +31,7 @@ class IdentityNet:
 
 def _onnx_pack(pack: str, member: str) -> IdentityNet:
     from ..errors import MissingWeightsError
-    from ..metrics.backbones.weights import candidate_paths, file_sha256, get_weights_spec, verified_weights
+    from ..weights.store import candidate_paths, file_sha256, get_weights_spec, verified_weights
 
     spec = get_weights_spec(pack)
     expected = candidate_paths(spec)[0] / member
@@ -54,7 +54,7 @@ def _onnx_pack(pack: str, member: str) -> IdentityNet:
 def _torch_net(net_id: str, loader: Callable[[], object], weights_id: str, bgr: bool) -> IdentityNet:
     import torch
 
-    from ..metrics.backbones.weights import verified_weights
+    from ..weights.store import verified_weights
 
     sha = verified_weights(weights_id).sha256
     net = loader()
@@ -71,13 +71,13 @@ def _torch_net(net_id: str, loader: Callable[[], object], weights_id: str, bgr: 
 
 
 def _iresnet100() -> IdentityNet:
-    from ..metrics.backbones.iresnet import load_iresnet
+    from ..nets.iresnet import load_iresnet
 
     return _torch_net("arcface-iresnet100-ms1mv3", lambda: load_iresnet("iresnet100"), "arcface_iresnet100", bgr=False)
 
 
 def _ir_se50() -> IdentityNet:
-    from ..metrics.backbones.ir_se50 import load_ir_se50
+    from ..nets.ir_se50 import load_ir_se50
 
     return _torch_net("ir-se50-treb1en", load_ir_se50, "ir_se50", bgr=True)
 

@@ -105,7 +105,7 @@ class FAN68Landmarker(Landmarker):
     id = "fan-2dfan4-fa1.5.0"
 
     def __init__(self) -> None:
-        from ..metrics.backbones.weights import verified_weights
+        from ..weights.store import verified_weights
 
         self._fan_file = verified_weights("fan_2d")
         self._s3fd_file = verified_weights("s3fd")  # FaceAlignment loads its detector at construction

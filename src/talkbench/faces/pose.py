@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry import euler_from_rotation, similarity_fit
+
 MESH_POSE_ID = "mediapipe-mesh-rigid-v1"
 
 # canonical coordinates (cm) of rigid mesh vertices; the model is mirror-symmetric in x
@@ -55,34 +57,6 @@ def _canonical() -> tuple[list[int], np.ndarray]:
 RIGID_INDICES, CANONICAL_RIGID = _canonical()
 
 
-def similarity_3d(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """(scale, R, t) minimising ‖s·R·src + t − dst‖² over rotations (Umeyama)."""
-    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
-    a, b = src - mu_s, dst - mu_d
-    u, sig, vt = np.linalg.svd(b.T @ a)
-    d = np.ones(3)
-    d[2] = np.sign(np.linalg.det(u @ vt)) or 1.0
-    rot = u @ np.diag(d) @ vt
-    scale = float((sig * d).sum() / (a ** 2).sum())
-    return scale, rot, mu_d - scale * rot @ mu_s
-
-
-def euler_from_matrix(rot: np.ndarray) -> np.ndarray:
-    """(pitch, yaw, roll) for R = Rz(roll)·Ry(yaw)·Rx(pitch)."""
-    yaw = np.arcsin(np.clip(-rot[2, 0], -1.0, 1.0))
-    pitch = np.arctan2(rot[2, 1], rot[2, 2])
-    roll = np.arctan2(rot[1, 0], rot[0, 0])
-    return np.array([pitch, yaw, roll], dtype=np.float64)
-
-
-def matrix_from_euler(angles: np.ndarray) -> np.ndarray:
-    x, y, z = angles
-    rx = np.array([[1, 0, 0], [0, np.cos(x), -np.sin(x)], [0, np.sin(x), np.cos(x)]])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-    rz = np.array([[np.cos(z), -np.sin(z), 0], [np.sin(z), np.cos(z), 0], [0, 0, 1]])
-    return rz @ ry @ rx
-
-
 def mesh_pose(mesh: np.ndarray) -> dict[str, np.ndarray | float]:
     """Pose of a 478×3 mesh in frame pixels (y down, z negative towards the camera).
 
@@ -91,12 +65,12 @@ def mesh_pose(mesh: np.ndarray) -> dict[str, np.ndarray | float]:
     points with the fitted pose undone (canonical cm), which keeps only the non-rigid expression.
     """
     obs = np.asarray(mesh, dtype=np.float64)[RIGID_INDICES] * np.array([1.0, -1.0, -1.0])
-    scale, rot, t = similarity_3d(CANONICAL_RIGID, obs)
+    scale, rot, t = similarity_fit(CANONICAL_RIGID, obs)
     resid = scale * CANONICAL_RIGID @ rot.T + t - obs
     full = np.asarray(mesh, dtype=np.float64) * np.array([1.0, -1.0, -1.0])
     return {
         "canonical_mesh": (full - t) @ rot / scale,
-        "angles": euler_from_matrix(rot),
+        "angles": euler_from_rotation(rot),
         "translation": t[:2].copy(),
         "scale": scale,
         "rms_px": float(np.sqrt((resid ** 2).sum(axis=1).mean())),

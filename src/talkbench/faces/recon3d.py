@@ -28,8 +28,8 @@ _NET: Deep3DNet | None = None
 def get_deep3d() -> Deep3DNet:
     global _NET
     if _NET is None:
-        from ..metrics.backbones.deep3d_resnet import WEIGHTS_ID, load_recon_net
-        from ..metrics.backbones.weights import verified_weights
+        from ..nets.deep3d_resnet import WEIGHTS_ID, load_recon_net
+        from ..weights.store import verified_weights
 
         sha = verified_weights(WEIGHTS_ID).sha256  # MissingWeightsError when epoch_20.pth is absent
         _NET = Deep3DNet("deep3dfacerecon-r50-epoch20", sha, load_recon_net())

@@ -6,24 +6,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ..weights.spec import BackboneRef
+
 
 class MetricKind(str, Enum):
     PAIRED_FRAME = "paired-frame"  # one value per (prediction, reference) frame pair
     SET_LEVEL = "set-level"  # one value per set of frames (FID, KID)
     AUDIO_VISUAL = "audio-visual"  # one value per video with its audio (LSE-C/D)
     MULTIVIEW_MATRIX = "multiview-matrix"  # summaries of a T×N×N score matrix
-
-
-@dataclass(frozen=True)
-class BackboneRef:
-    """The network a metric runs and the exact weights it ran with."""
-
-    id: str
-    weights_file: str | None = None
-    weights_sha256: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ class FacePairMetric(Metric):
 
 def weights_backbone(weights_id: str, backbone_id: str | None = None) -> BackboneRef:
     """A card's BackboneRef for a catalogued official file (its published sha256; nothing is loaded)."""
-    from .backbones.weights import get_weights_spec
+    from ..weights.store import get_weights_spec
 
     spec = get_weights_spec(weights_id)
     return BackboneRef(backbone_id or spec.backbone, spec.basename, spec.sha256)

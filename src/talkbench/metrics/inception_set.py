@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from .backbones.weights import get_weights_spec, verified_weights
+from ..weights.store import get_weights_spec, verified_weights
 from .base import Metric
 from .card import BackboneRef, MetricCard
 
@@ -45,7 +45,7 @@ class InceptionSetMetric(Metric):
 
     def network(self) -> torch.nn.Module:
         if self._net is None:
-            from .backbones.inception_fid import load_fid_inception
+            from ..nets.inception_fid import load_fid_inception
 
             found = verified_weights(self.weights_id)  # MissingWeightsError / WeightsMismatchError
             self._net = load_fid_inception(str(found.path), found.sha256)

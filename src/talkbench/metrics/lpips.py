@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 import torch
 
-from .backbones.lpips_net import VARIANTS, LPIPSNetwork
-from .backbones.weights import get_weights_spec
+from ..nets.lpips import VARIANTS, LPIPSNetwork
+from ..weights.store import get_weights_spec
 from .base import PairedFrameMetric
 from .card import BackboneRef, MetricCard, MetricKind
 
@@ -58,7 +58,7 @@ class LPIPS(PairedFrameMetric):
 
     def network(self) -> LPIPSNetwork:
         if self._net is None:
-            from .backbones.lpips_net import load_lpips
+            from ..nets.lpips import load_lpips
 
             loaded = load_lpips(self.options["net"])  # MissingWeightsError when the trunk is absent
             self._net, self._shas = loaded.network, (loaded.trunk_sha256, loaded.heads_sha256)

@@ -179,7 +179,7 @@ def face_crops(frames_rgb: Sequence[np.ndarray], cfg: SyncConfig, analysis=None)
 def score_clip(frames_rgb: Sequence[np.ndarray], fps: float | None, audio: np.ndarray, cfg: SyncConfig,
                embedder: Embedder, analysis=None) -> SyncResult:
     """LSE for one clip: uint8 RGB frames at `fps`, 16 kHz mono int16 audio aligned to the first frame."""
-    from .backbones.mfcc import mfcc
+    from ..nets.mfcc import mfcc
 
     info: dict[str, Any] = {"mode": cfg.mode, "source_fps": fps, "resampled_to_25fps": False}
     frames = list(frames_rgb)
@@ -214,7 +214,7 @@ _EMBEDDERS: dict[tuple[str, int], SyncNetEmbedder] = {}
 
 def get_embedder(cfg: SyncConfig) -> SyncNetEmbedder:
     """The loaded network for these options (MissingWeightsError when the official file is absent)."""
-    from .backbones.syncnet import load_syncnet, random_syncnet
+    from ..nets.syncnet import load_syncnet, random_syncnet
 
     key = (cfg.weights, cfg.seed if cfg.weights == "random-init" else 0)
     if key not in _EMBEDDERS:
@@ -257,8 +257,8 @@ def item_result(ctx, cfg: SyncConfig) -> SyncResult | str:
 
 # -- the metric base shared by lse_d.py and lse_c.py -----------------------------------------------
 def syncnet_backbone(weights: str = "official") -> BackboneRef:
-    from .backbones.syncnet import BACKBONE_ID, WEIGHTS_ID
-    from .backbones.weights import get_weights_spec
+    from ..nets.syncnet import BACKBONE_ID, WEIGHTS_ID
+    from ..weights.store import get_weights_spec
 
     if weights == "random-init":
         return BackboneRef(BACKBONE_ID, "RANDOM-INIT (not comparable)", None)

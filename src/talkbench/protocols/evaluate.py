@@ -17,7 +17,8 @@ import torch
 from ..errors import InputError, MissingWeightsError, TalkbenchError
 from ..io import state_codec
 from ..metrics.card import MetricKind
-from ..metrics.context import FrameSet, ItemContext, ItemScore
+from ..io.frameset import FrameSet
+from ..metrics.context import ItemContext, ItemScore
 from ..metrics.registry import get_metric
 from ..results.summary import ItemRecord, MissingItem
 from .datasets import open_dataset

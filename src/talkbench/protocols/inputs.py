@@ -15,7 +15,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.audio import AudioSpan
-from ..metrics.context import FrameSet, ItemContext
+from ..io.frameset import FrameSet
+from ..metrics.context import ItemContext
 from .datasets.base import DatasetAdapter
 from .refs import Ref
 

@@ -1,6 +1,6 @@
 """MTCNN (P-, R-, O-Net cascade) with the real weights from the installed facenet-pytorch wheel.
 
-The networks and their loading are talkbench.metrics.backbones.mtcnn_nets; this module is the
+The networks and their loading are talkbench.nets.mtcnn; this module is the
 cascade: an image pyramid (smallest face 20 px, factor 0.709) through P-Net, then R-Net on 24×24
 crops and O-Net on 48×48 crops, thresholds (0.6, 0.7, 0.7), box regression, squaring and NMS
 (0.5 per scale, 0.7 across scales and after R-Net, 0.7 "min" overlap after O-Net), as in
@@ -59,8 +59,8 @@ class MTCNNDetector(FaceDetector):
     preprocessing_version = "1"
 
     def __init__(self, min_face: int = 20, factor: float = 0.709, thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)):
-        from ...metrics.backbones.mtcnn_nets import WEIGHTS_IDS, load_mtcnn_net
-        from ...metrics.backbones.weights import verified_weights
+        from ...nets.mtcnn import WEIGHTS_IDS, load_mtcnn_net
+        from ...weights.store import verified_weights
 
         self._sha = "".join(verified_weights(WEIGHTS_IDS[n]).sha256 for n in ("pnet", "rnet", "onet"))
         self.pnet, self.rnet, self.onet = (load_mtcnn_net(n) for n in ("pnet", "rnet", "onet"))
@@ -93,7 +93,7 @@ class MTCNNDetector(FaceDetector):
         import torch
         import torch.nn.functional as F
 
-        from ...metrics.backbones.mtcnn_nets import normalize_pixels
+        from ...nets.mtcnn import normalize_pixels
 
         img = torch.from_numpy(np.array(frame, dtype=np.float32)).permute(2, 0, 1)
         h, w = frame.shape[:2]

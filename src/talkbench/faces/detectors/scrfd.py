@@ -13,7 +13,7 @@ class SCRFDDetector(FaceDetector):
     preprocessing_version = "1"
 
     def __init__(self, det_size: int = 640, threshold: float = 0.5):
-        from ...metrics.backbones.weights import file_sha256, verified_weights
+        from ...weights.store import file_sha256, verified_weights
 
         folder = verified_weights(self.pack).path  # MissingWeightsError when the pack is absent
         from insightface.model_zoo.scrfd import SCRFD

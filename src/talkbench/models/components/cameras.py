@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...geometry import euler_from_rotation, rotation_from_euler
 from ..base import Camera
 
 EG3D_FOCAL = 2985.29 / 700  # 4.26470
@@ -96,19 +97,12 @@ def euler_to_rotation_batch(euler: "torch.Tensor") -> "torch.Tensor":
 
 def euler_to_rotation(euler) -> np.ndarray:
     """Deep3DFaceRecon `compute_rotation`: (Rz·Ry·Rx)ᵀ for angles (x, y, z) in radians."""
-    import torch
-
-    angles = torch.as_tensor(np.asarray(euler, dtype=np.float64).reshape(1, 3))
-    return euler_to_rotation_batch(angles)[0].numpy()
+    return rotation_from_euler(*np.asarray(euler, dtype=np.float64).reshape(3)).T
 
 
 def rotation_to_euler(rot: np.ndarray) -> np.ndarray:
     """Inverse of `euler_to_rotation` (away from gimbal lock, |y| < π/2)."""
-    m = np.asarray(rot, dtype=np.float64).T  # = Rz Ry Rx
-    y = np.arcsin(-np.clip(m[2, 0], -1, 1))
-    x = np.arctan2(m[2, 1], m[2, 2])
-    z = np.arctan2(m[1, 0], m[0, 0])
-    return np.array([x, y, z])
+    return euler_from_rotation(np.asarray(rot, dtype=np.float64).T)
 
 
 def camera_from_3dmm(euler, trans, recipe: str = "real3d", fitted_focal: float | None = None) -> Camera:

@@ -253,7 +253,7 @@ def _file_in(folder: Path) -> Path:
 def read_hubert_file(path: str | Path, sha256: str | None = None) -> dict[str, torch.Tensor]:
     """The raw tensors of a hub weight file (`.safetensors` via the safetensors package, else
     `torch.load(weights_only=True)`), after a sha256 check when one is given."""
-    from ...metrics.backbones.weights import check_sha256
+    from ...weights.store import check_sha256
 
     path = Path(path)
     path = _file_in(path) if path.is_dir() else path
@@ -269,7 +269,7 @@ def load_hubert(weights: str | Path = HUBERT_WEIGHTS_ID, sha256: str | None = No
                 device: str | torch.device = "cpu") -> Hubert:
     """HuBERT from a registry id (official sha256 checked; MissingWeightsError when not installed), a hub
     snapshot folder or a weight file (pytorch_model.bin / model.safetensors), loaded strictly."""
-    from ...metrics.backbones.weights import get_weights_spec, list_weights, locate_weights
+    from ...weights.store import get_weights_spec, list_weights, locate_weights
 
     if isinstance(weights, str) and weights in {s.id for s in list_weights()} and not Path(weights).exists():
         spec = get_weights_spec(weights)

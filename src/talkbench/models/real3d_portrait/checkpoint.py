@@ -41,7 +41,7 @@ def load_model_state(path: str | Path, sha256: str | None = None, child: str = "
 def load_release(path: str | Path, sha256: str | None = None, child: str = "model") -> tuple[dict, dict]:
     """(state_dict of `child`, provenance) — provenance is {} for a released file, or what
     `save_release_container(..., provenance=...)` recorded (e.g. {"random_init": True, "seed": 0})."""
-    from ...metrics.backbones.weights import check_sha256
+    from ...weights.store import check_sha256
 
     p = resolve_checkpoint(path)
     if sha256 is not None:

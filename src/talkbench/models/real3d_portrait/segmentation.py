@@ -49,7 +49,7 @@ def resize_rgb(frame: np.ndarray, size: int) -> np.ndarray:
 
 def segmenter_file(path: str | Path | None = None):
     """The model file as a VerifiedFile: an explicit path, else the installed catalog file."""
-    from ...metrics.backbones.weights import VerifiedFile, check_sha256, verified_weights
+    from ...weights.store import VerifiedFile, check_sha256, verified_weights
 
     if path is None:
         return verified_weights(SEGMENTER_WEIGHTS_ID)

@@ -11,7 +11,7 @@ import numpy as np
 from ...errors import InputError
 from ...io.images import IMAGE_SUFFIXES, list_images, natural_key, read_image_array
 from ...io.video import VIDEO_SUFFIXES, iter_frames, probe
-from ...metrics.context import FrameSet
+from ...io.frameset import FrameSet
 from ..refs import Ref, inside_root, positional_index, select_frames
 
 

@@ -1,6 +1,6 @@
-"""The embedded mini benchmark (talkbench.baselines.mini): built offline, read like any dataset.
+"""The embedded mini benchmark (talkbench.benchmarks.mini): built offline, read like any dataset.
 
-Layout (see talkbench/baselines/mini/build.py): `portrait/<identity>/`, `motion/<identity>/<track>/`
+Layout (see talkbench/benchmarks/mini/build.py): `portrait/<identity>/`, `motion/<identity>/<track>/`
 (frame folders; audio in `speech/<track>.wav`), `multiview/<identity>/<serial>/` with
 `masks/<serial>/` and `cameras.json`, and `generator.json` describing the build.
 """
@@ -13,7 +13,7 @@ import numpy as np
 from ...errors import InputError
 from ...io.atomic import read_json
 from ...models.base import Camera
-from ...metrics.context import FrameSet
+from ...io.frameset import FrameSet
 from ..refs import Ref
 from .base import ClipFiles, DatasetAdapter, Finding, check_files
 
@@ -22,14 +22,14 @@ KINDS = ("portrait", "motion", "multiview")
 
 class MiniDataset(DatasetAdapter):
     name = "mini"
-    layout = ("the folder `talkbench demo` builds (talkbench.baselines.mini.build): portrait/<id>/, motion/<id>/<track>/, "
+    layout = ("the folder `talkbench demo` builds (talkbench.benchmarks.mini.build): portrait/<id>/, motion/<id>/<track>/, "
               "speech/<track>.wav, multiview/<id>/<serial>/ + masks/ + cameras.json, generator.json")
 
     def generator(self) -> dict:
         path = self.root / "generator.json"
         if not path.is_file():
             raise InputError(path, "does not exist, so this is not a complete mini benchmark build",
-                             "build it with `talkbench demo` (or talkbench.baselines.mini.build.build_mini())")
+                             "build it with `talkbench demo` (or talkbench.benchmarks.mini.build.build_mini())")
         return read_json(path)
 
     @property

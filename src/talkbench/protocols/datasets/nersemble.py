@@ -17,7 +17,7 @@ from ...io.atomic import read_json
 from ...io.images import natural_key
 from ...io.video import VIDEO_SUFFIXES
 from ...models.base import Camera
-from ...metrics.context import FrameSet
+from ...io.frameset import FrameSet
 from ..refs import Ref
 from .base import ClipFiles, DatasetAdapter, Finding, check_files
 

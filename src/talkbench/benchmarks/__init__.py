@@ -1,0 +1,1 @@
+"""Embedded benchmarks: the offline mini benchmark (generator, demo driver, golden files)."""

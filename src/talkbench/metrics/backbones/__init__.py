@@ -1,1 +1,0 @@
-"""talkbench.metrics.backbones"""
