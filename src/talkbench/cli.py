@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "bench": "bench",
     "init-checkpoint": "init_checkpoint",
+    "fit": "fit",
 }
 
 
