@@ -124,20 +124,20 @@ DETECTORS: dict[str, str] = {
     "dlib-hog": "talkbench.faces.detectors.dlib_hog:DlibHOGDetector",
 }
 
-_INSTANCES: dict[tuple[str, tuple], FaceDetector] = {}
-
-
 def get_detector(name: str = "mediapipe", **options: Any) -> FaceDetector:
-    """A (shared, cached) detector by registered name."""
+    """A detector by registered name, built once per process (nets.pool) for each set of options."""
     if name not in DETECTORS:
         close = difflib.get_close_matches(name, DETECTORS, n=3, cutoff=0.4)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise UnknownNameError(f"unknown face detector '{name}'.{hint} Known: {', '.join(sorted(DETECTORS))}.")
-    key = (name, tuple(sorted(options.items())))
-    if key not in _INSTANCES:
+    from ..nets.pool import POOL
+
+    def resolve():
         module, _, attr = DETECTORS[name].partition(":")
-        _INSTANCES[key] = getattr(importlib.import_module(module), attr)(**options)
-    return _INSTANCES[key]
+        return None, lambda: getattr(importlib.import_module(module), attr)(**options)
+
+    suffix = "".join(f";{k}={v}" for k, v in sorted(options.items()))
+    return POOL.get(f"face-detector:{name}{suffix}", resolve).network
 
 
 def list_detectors() -> list[str]:

@@ -53,9 +53,9 @@ class MediapipeMeshLandmarker(Landmarker):
     n_points = 478
 
     def __init__(self) -> None:
-        from .mesh import MediapipeMesh
+        from .mesh import shared_mesh
 
-        self._mesh = MediapipeMesh()
+        self._mesh = shared_mesh()
         self.id = self._mesh.id
 
     @property
@@ -134,18 +134,18 @@ LANDMARKERS: dict[str, str] = {
     "mediapipe-478": "talkbench.faces.landmarks:MediapipeMeshLandmarker",
 }
 
-_INSTANCES: dict[str, Landmarker] = {}
-
-
 def get_landmarker(name: str) -> Landmarker:
     if name not in LANDMARKERS:
         close = difflib.get_close_matches(name, LANDMARKERS, n=3, cutoff=0.4)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise UnknownNameError(f"unknown landmarker '{name}'.{hint} Known: {', '.join(sorted(LANDMARKERS))}.")
-    if name not in _INSTANCES:
+    from ..nets.pool import POOL
+
+    def resolve():
         module, _, attr = LANDMARKERS[name].partition(":")
-        _INSTANCES[name] = getattr(importlib.import_module(module), attr)()
-    return _INSTANCES[name]
+        return None, getattr(importlib.import_module(module), attr)
+
+    return POOL.get(f"landmarker:{name}", resolve).network
 
 
 def get_face_mesh() -> Landmarker:

@@ -74,15 +74,11 @@ def model_for(job: Job):
 
 
 def frame_analysis() -> Any:
-    """The shared FrameAnalysis of talkbench.faces when installed, else None (metrics then analyse themselves)."""
-    try:
-        from ..faces.analysis import FrameAnalysis  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    try:
-        return FrameAnalysis()
-    except TypeError:
-        return None
+    """The process's FrameAnalysis (talkbench.analysis): every network on evaluation frames runs there,
+    once per frame and backbone, shared by all items and metrics of this worker."""
+    from ..analysis.stage import default_analysis
+
+    return default_analysis()
 
 
 def prediction_frames(job: Job, item_id: str, fps: float | None) -> FrameSet:
