@@ -153,3 +153,14 @@ def test_missing_weights_stay_a_per_item_error(tmp_path, monkeypatch, rng):
         with pytest.raises(MissingWeightsError, match="pt_inception"):
             get_metric(name).update_item(ItemContext("i", pred=frames, gt=frames, analysis=FrameAnalysis(None)))
     assert not pool_module.POOL.loads
+
+
+def test_memory_holds_a_bounded_number_of_bytes(rng):
+    frames = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(4)]
+    refs = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(4)]
+    analysis = FrameAnalysis(None, memory_bytes=2 * 300)  # room for two small records
+    with POOL.injected("lpips-alex-v0.1", _lpips(6)):
+        analysis.run_pairs("lpips:alex", frames, refs)
+        assert len(analysis._memory) == 2
+        analysis.run_pairs("lpips:alex", frames[2:], refs[2:])  # the two most recent are still held
+        assert analysis.stats["memory_hits"] == 2 and analysis.stats["computed"] == 4

@@ -33,14 +33,16 @@ _DEFAULT = object()
 
 class FrameAnalysis:
     def __init__(self, cache_dir: str | Path | None | object = _DEFAULT, batch_size: int = 32,
-                 memory_records: int = 50_000):
-        """cache_dir: a folder, None for no disk cache, or the default $TALKBENCH_HOME/cache/analysis."""
+                 memory_bytes: int = 256 * 2**20):
+        """cache_dir: a folder, None for no disk cache, or the default $TALKBENCH_HOME/cache/analysis;
+        memory_bytes: how much of the records' arrays stay in memory (least recently used leave first)."""
         self.cache = ClipCache(default_cache_dir() if cache_dir is _DEFAULT else cache_dir)
         self.batch_size = batch_size
-        self.memory_records = memory_records
+        self.memory_bytes = memory_bytes
         self._analysers: dict[tuple, Analyser] = {}
         self._fingerprints: dict[tuple, dict[str, Any]] = {}
-        self._memory: OrderedDict[str, FrameRecord] = OrderedDict()
+        self._memory: OrderedDict[str, tuple[FrameRecord, int]] = OrderedDict()
+        self._held = 0
         self.stats = {"computed": 0, "disk_hits": 0, "memory_hits": 0}
 
     # -- analysers and their fingerprints ---------------------------------------------------------
@@ -116,11 +118,11 @@ class FrameAnalysis:
                  ) -> list[FrameRecord]:
         out: list[FrameRecord | None] = []
         for key in keys:
-            rec = self._memory.get(key)
-            if rec is not None:
+            held = self._memory.get(key)
+            if held is not None:
                 self._memory.move_to_end(key)
                 self.stats["memory_hits"] += 1
-            out.append(rec)
+            out.append(None if held is None else held[0])
         if all(rec is not None for rec in out):
             return out  # type: ignore[return-value]
         stored = self.cache.get(a.name, keys)
@@ -147,10 +149,13 @@ class FrameAnalysis:
         return result
 
     def _remember(self, key: str, rec: FrameRecord) -> None:
-        self._memory[key] = rec
-        self._memory.move_to_end(key)
-        while len(self._memory) > self.memory_records:
-            self._memory.popitem(last=False)
+        if key in self._memory:
+            self._held -= self._memory.pop(key)[1]
+        size = _nbytes(rec.value) + 256
+        self._memory[key] = (rec, size)
+        self._held += size
+        while self._held > self.memory_bytes and len(self._memory) > 1:
+            self._held -= self._memory.popitem(last=False)[1][1]
 
 
 _SHARED: dict[str, FrameAnalysis] = {}
@@ -163,6 +168,16 @@ def default_analysis() -> FrameAnalysis:
     if root not in _SHARED:
         _SHARED[root] = FrameAnalysis(root)
     return _SHARED[root]
+
+
+def _nbytes(value: Any) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_nbytes(v) for v in value)
+    return 0
 
 
 def _arrays(frames: Any, analyser: Analyser) -> list[np.ndarray]:
