@@ -71,8 +71,8 @@ class FrameAnalysis:
         a = self.analyser(name)
         if not isinstance(a, FrameAnalyser):
             raise TypeError(f"'{name}' is a {a.arity} analysis; use run_pairs / run_clip")
+        fp = self.fingerprint(name)  # MissingWeightsError before any frame is decoded
         arrays = _arrays(frames, a)
-        fp = self.fingerprint(name)
         keys = [record_key(frame_hash(f), fp) for f in arrays]
 
         def compute(todo: list[int]) -> list[FrameRecord]:
@@ -90,10 +90,10 @@ class FrameAnalysis:
         a = self.analyser(name)
         if not isinstance(a, PairAnalyser):
             raise TypeError(f"'{name}' is a {a.arity} analysis; use run / run_clip")
+        fp = self.fingerprint(name)
         xs, ys = _arrays(frames, a), _arrays(refs, a)
         if len(xs) != len(ys):
             raise ValueError(f"{len(xs)} frames but {len(ys)} reference frames")
-        fp = self.fingerprint(name)
         keys = [record_key(f"{frame_hash(x)}|{frame_hash(y)}", fp) for x, y in zip(xs, ys)]
 
         def compute(todo: list[int]) -> list[FrameRecord]:
