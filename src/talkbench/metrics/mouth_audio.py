@@ -2,8 +2,9 @@
 
 Per video (resampled to 25 fps like the SyncNet pipeline): the mouth opening per frame from the
 mediapipe face mesh and the audio energy envelope (RMS of each 640-sample block of the 16 kHz mono
-track, one per frame), both from the `mouth-audio` clip analysis (talkbench.analysis.mouth). For every offset k ∈ [−vshift, vshift] the Pearson correlation
-r_k between opening_i and envelope_{i+k} is taken over the frames where both exist. Reported:
+track, one per frame), both from the `mouth-audio` clip analysis (talkbench.analysis.mouth). For
+every offset k ∈ [−vshift, vshift] the Pearson correlation r_k between opening_i and envelope_{i+k}
+is taken over the frames where both exist. Reported:
 - mouth_audio_offset: −argmax_k r_k, in frames, with the SyncNet sign convention (positive: the audio
   leads the video; a clip whose audio was delayed by 3 frames reads −3);
 - mouth_audio_corr: max_k r_k (higher means the mouth follows the audio more closely).
