@@ -58,15 +58,15 @@ def test_four_item_run_loads_each_network_once_and_fid_kid_share_one_inception_p
     forward = FIDInceptionV3.forward
     monkeypatch.setattr(FIDInceptionV3, "forward", lambda self, x: rows.append(len(x)) or forward(self, x))
 
-    hdtf = make_hdtf(tmp_path / "hdtf", n_frames=3, size=32, clips=HDTF_TEST_CLIPS[:4])  # the first 4 items' clips
+    hdtf = make_hdtf(tmp_path / "hdtf", n_frames=2, size=32, clips=HDTF_TEST_CLIPS[:4])  # the first 4 items' clips
     summary = run("hdtf-same-id", data=hdtf, out=tmp_path / "out", model="test-blend", metrics=["lpips", "fid", "kid"],
                   limit=4)
 
     assert summary["counts"]["evaluated"] == 4
     assert dict(pool_module.POOL.loads) == {"lpips-alex-v0.1": 1, "inception-v3-fid": 1}
-    # 4 items × (2 generated + 2 ground-truth frames), each through Inception once for FID and KID together
-    assert sum(rows) == 16
-    assert summary["metrics"]["kid"]["extra"]["n_real"] == 8 and summary["metrics"]["kid"]["extra"]["n_fake"] == 8
+    # 4 items × (1 generated + 1 ground-truth frame), each through Inception once for FID and KID together
+    assert sum(rows) == 8
+    assert summary["metrics"]["kid"]["extra"]["n_real"] == 4 and summary["metrics"]["kid"]["extra"]["n_fake"] == 4
     assert summary["metrics"]["lpips"]["value"] > 0
 
 
