@@ -13,7 +13,7 @@ These numbers have their own card and backbone id and never fill the LSE columns
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
