@@ -150,7 +150,7 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
         # frames a metric could not score (no face, ...) are listed, never averaged in as 0
         missing.extend(MissingItem(f"{item_id}/{frame}", str(why), entry.key).to_dict() for frame, why in score.missing_frames)
         if stateful:
-            states[entry.key] = state_codec.dumps(metric_state(metric))
+            states[entry.key] = state_codec.dumps(metric.state_dict())
     return {"item": item_id, "records": records, "missing": missing, "states": states, "model_notes": notes}
 
 
@@ -209,28 +209,9 @@ def score_matrix(base_name: str, ctx: ItemContext, inputs: ItemInputs) -> np.nda
     return S
 
 
-# -- metric state (set-level metrics merge per-item states in manifest order) --------------------
-def _plain(v) -> bool:
-    if v is None or isinstance(v, (bool, int, float, str, bytes, np.ndarray, np.generic, torch.Tensor)):
-        return True
-    if isinstance(v, (list, tuple)):
-        return all(_plain(x) for x in v)
-    if isinstance(v, dict):
-        return all(isinstance(k, str) and _plain(x) for k, x in v.items())
-    return False
-
-
-def metric_state(metric) -> dict[str, Any]:
-    """A metric's accumulated state: its state_dict() if it has one, else its plain-data attributes."""
-    if hasattr(metric, "state_dict"):
-        return {"__state_dict__": metric.state_dict()}
-    return {k: v for k, v in vars(metric).items() if k not in ("options", "name") and _plain(v)}
-
-
+# -- metric state: the metric's declared state_dict, nothing else -----------------------------------
 def restore_metric(entry: MetricEntry, state: dict[str, Any]):
+    """A fresh metric of the entry with a saved state_dict loaded (StateError names what does not fit)."""
     metric = get_metric(entry.name, **entry.options)
-    if "__state_dict__" in state:
-        metric.load_state_dict(state["__state_dict__"])
-    else:
-        metric.__dict__.update(state)
+    metric.load_state_dict(state)
     return metric

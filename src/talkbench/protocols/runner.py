@@ -296,6 +296,8 @@ def merged_summary(entry: MetricEntry, card, outcomes: list[dict], n_expected: i
     except MissingWeightsError as exc:
         missing.append(MissingItem("(all items)", missing_weights_reason(exc), entry.key))
         return MetricSummary(card, None, 0, n_expected, None, [], extra)
+    if value.value is None:  # e.g. fewer than 2 frames per set: say so, never a silent null
+        missing.append(MissingItem("(set)", str(value.extra.get("reason", "the set-level value could not be computed")), entry.key))
     per_item = [r.value for r in mine if r.value is not None]
     return MetricSummary(card, value.value, len(states), n_expected, None, per_item,
                          {**extra, **value.extra, "aggregation": "set-level: per-item statistics merged in manifest order"})
