@@ -172,10 +172,10 @@ def run_protocol(cfg: RunConfig) -> RunSummary:
         raise InputError(None, f"none of protocol '{proto.id}' metrics is available", "pass --metrics with installed metrics")
     model_target = None
     if cfg.model:
-        from ..models.registry import MODELS, check_model_options
+        from ..models.registry import check_model_options, model_target as target_of
 
         check_model_options(cfg.model, cfg.model_config)
-        model_target = MODELS[cfg.model]
+        model_target = target_of(cfg.model)
     if cfg.pred is not None and not Path(cfg.pred).is_dir():
         raise InputError(cfg.pred, "is not a folder", "pass the folder holding one video or frame folder per item id")
     job = Job(proto.spec, roots, entries, cfg.model, model_target, None if cfg.checkpoint is None else str(cfg.checkpoint),
