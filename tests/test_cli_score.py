@@ -110,3 +110,23 @@ def test_every_subcommand_has_working_help(capsys):
         assert exc.value.code == 0
         out, _ = capsys.readouterr()
         assert "usage: talkbench" in out
+
+
+def test_score_with_alpha_masks_composites_onto_white(capsys, frame_pair, tmp_path):
+    from PIL import Image
+
+    pred_dir, gt_dir, pred, gt = frame_pair
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    alphas = []
+    for k in range(5):
+        a = np.zeros((40, 48), dtype=np.uint8)
+        a[:, : 10 + 5 * k] = 255  # an opaque left part that grows frame by frame
+        alphas.append(a / 255.0)
+        Image.fromarray(np.dstack([np.full((40, 48, 3), 9, np.uint8), a])).save(masks / f"m{k}.png")
+    code, out, err = run_cli(capsys, "score", "--pred", str(pred_dir), "--gt", str(gt_dir), "--mask", str(masks),
+                             "--metrics", "l1_masked", "--json")
+    assert code == 0, err
+    # composite-white: |(p·a + 1-a) - (g·a + 1-a)| = a·|p-g|, averaged over channels and pixels, then frames
+    expect = np.mean([np.mean(a[..., None] * np.abs(p / 255.0 - g / 255.0)) for p, g, a in zip(pred, gt, alphas)])
+    assert json.loads(out)["metrics"]["l1_masked"]["value"] == pytest.approx(expect, rel=1e-12)

@@ -137,6 +137,15 @@ def test_missing_data_is_reported_not_scored(tmp_path):
     assert s["metrics"]["psnr"]["n"] == 1
 
 
+def test_a_model_given_as_package_module_class_runs_like_a_registered_one(hdtf, reference_run, tmp_path):
+    _, registered = reference_run
+    s = run("hdtf-same-id", data=hdtf, out=tmp_path, model="tests.protocol_fixtures:BlendModel", metrics=METRICS, limit=2)
+    first_two = [r for r in read_jsonl(reference_run[0] / "items.jsonl") if r["item"] in HDTF_TEST_CLIPS[:2]]
+    mine = read_jsonl(tmp_path / "items.jsonl")
+    assert [(r["item"], r["metric"], r["value"]) for r in mine] == [(r["item"], r["metric"], r["value"]) for r in first_two]
+    assert s["model"]["name"] == "tests.protocol_fixtures:BlendModel" and registered["model"]["name"] == "test-blend"
+
+
 def test_source_copy_baseline_on_fake_hdtf(hdtf, tmp_path):
     s = run("hdtf-same-id", data=hdtf, out=tmp_path, model="source-copy", metrics=["psnr"], limit=3)
     psnrs = []
