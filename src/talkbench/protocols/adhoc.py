@@ -27,6 +27,7 @@ from ..metrics.registry import REGISTRY
 from ..results.summary import ItemRecord, MissingItem, RunSummary
 from .evaluate import frame_analysis, score_item
 from .inputs import ItemInputs
+from .runner import summarize_metrics
 from .spec import MetricEntry
 
 #: metric kinds an ad-hoc item can be scored with, and whether they compare against --gt
@@ -154,8 +155,6 @@ def score_adhoc(cfg: AdhocConfig) -> tuple[RunSummary, list[ItemRecord]]:
         {"records": [], "missing": [MissingItem(item_id, "no frame could be decoded").to_dict()], "states": {}}
     outcome["missing"] = [MissingItem(f"{item_id}/{frame}", why, e.key).to_dict()
                           for frame, why in left_out for e in entries] + outcome["missing"]
-    from .runner import summarize_metrics
-
     metrics, weights, records, missing = summarize_metrics(entries, [outcome], 1)
     whole = {m.item for m in missing if m.metric is None}
     return RunSummary(
