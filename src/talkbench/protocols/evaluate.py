@@ -16,6 +16,7 @@ import torch
 
 from ..errors import InputError, MissingWeightsError, TalkbenchError
 from ..io import state_codec
+from ..lazy import load_target
 from ..metrics.card import MetricKind
 from ..io.frameset import FrameSet
 from ..metrics.context import ItemContext, ItemScore
@@ -60,10 +61,7 @@ def adapters_for(job: Job) -> dict[str, DatasetAdapter]:
 def model_for(job: Job):
     key = (job.model, job.checkpoint, repr(sorted(job.model_config.items())))
     if key not in _MODELS:
-        import importlib
-
-        module, _, attr = (job.model_target or "").partition(":")
-        cls = getattr(importlib.import_module(module), attr)
+        cls = load_target(job.model_target or "")
         if job.checkpoint:
             if not hasattr(cls, "from_checkpoint"):
                 raise InputError(job.checkpoint, f"model '{job.model}' does not load checkpoints", "drop --checkpoint")
@@ -74,15 +72,10 @@ def model_for(job: Job):
 
 
 def frame_analysis() -> Any:
-    """The shared FrameAnalysis of talkbench.faces when installed, else None (metrics then analyse themselves)."""
-    try:
-        from ..faces.analysis import FrameAnalysis  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    try:
-        return FrameAnalysis()
-    except TypeError:
-        return None
+    """The shared FrameAnalysis of this worker process (talkbench.faces)."""
+    from ..faces.analysis import FrameAnalysis
+
+    return FrameAnalysis()
 
 
 def prediction_frames(job: Job, item_id: str, fps: float | None) -> FrameSet:
@@ -127,12 +120,23 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
         return {"item": item_id, "records": [], "missing": [MissingItem(item_id, reason_of(exc)).to_dict()], "states": {},
                 "model_notes": notes}
     ctx = inputs.context(item_id, pred, item.get("fps") or pred.fps, frame_analysis())
+    return {"item": item_id, **score_item(job.metrics, ctx, inputs), "model_notes": notes}
+
+
+def score_item(entries: list[MetricEntry], ctx: ItemContext, inputs: ItemInputs,
+               fatal: tuple[type[TalkbenchError], ...] = ()) -> dict[str, Any]:
+    """{"records", "missing", "states"} of every metric on one item's context: the one scoring path of
+    protocol runs and ad-hoc `talkbench score` runs. An error of a `fatal` type propagates (an ad-hoc run
+    fails on missing weights); any other TalkbenchError is that metric's missing reason for the item."""
+    item_id = ctx.item_id
     records, missing, states = [], [], {}
     hashes: dict[str, str] | None = None
-    for entry in job.metrics:
+    for entry in entries:
         try:
             metric = get_metric(entry.name, **entry.options)
             score = score_metric(metric, entry, ctx, inputs)
+        except fatal:
+            raise
         except TalkbenchError as exc:
             missing.append(MissingItem(item_id, reason_of(exc), entry.key).to_dict())
             continue
@@ -151,7 +155,7 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
         missing.extend(MissingItem(f"{item_id}/{frame}", str(why), entry.key).to_dict() for frame, why in score.missing_frames)
         if stateful:
             states[entry.key] = state_codec.dumps(metric.state_dict())
-    return {"item": item_id, "records": records, "missing": missing, "states": states, "model_notes": notes}
+    return {"records": records, "missing": missing, "states": states}
 
 
 def check_resolution(pred: FrameSet, target: FrameSet | None) -> None:
