@@ -14,14 +14,12 @@ Registered detectors (``get_detector(name)``):
 from __future__ import annotations
 
 import abc
-import difflib
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from ..errors import UnknownNameError
+from ..lazy import Registry
 
 
 @dataclass
@@ -116,29 +114,22 @@ def non_max_suppression(faces: list[FaceBox], iou_threshold: float) -> list[Face
 
 
 #: name -> "module:Class" (imported lazily so listing names never loads a network)
-DETECTORS: dict[str, str] = {
+DETECTORS: Registry[type] = Registry("face detector", {
     "mediapipe": "talkbench.faces.detectors.blazeface:BlazeFaceDetector",
     "mtcnn": "talkbench.faces.detectors.mtcnn:MTCNNDetector",
     "scrfd": "talkbench.faces.detectors.scrfd:SCRFDDetector",
     "scrfd-antelopev2": "talkbench.faces.detectors.scrfd:SCRFDAntelopeDetector",
     "dlib-hog": "talkbench.faces.detectors.dlib_hog:DlibHOGDetector",
-}
+})
 
 def get_detector(name: str = "mediapipe", **options: Any) -> FaceDetector:
     """A detector by registered name, built once per process (nets.pool) for each set of options."""
-    if name not in DETECTORS:
-        close = difflib.get_close_matches(name, DETECTORS, n=3, cutoff=0.4)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise UnknownNameError(f"unknown face detector '{name}'.{hint} Known: {', '.join(sorted(DETECTORS))}.")
     from ..nets.pool import POOL
 
-    def resolve():
-        module, _, attr = DETECTORS[name].partition(":")
-        return None, lambda: getattr(importlib.import_module(module), attr)(**options)
-
+    DETECTORS.target(name)  # UnknownNameError with a did-you-mean before anything loads
     suffix = "".join(f";{k}={v}" for k, v in sorted(options.items()))
-    return POOL.get(f"face-detector:{name}{suffix}", resolve).network
+    return POOL.get(f"face-detector:{name}{suffix}", lambda: (None, lambda: DETECTORS.create(name, **options))).network
 
 
 def list_detectors() -> list[str]:
-    return sorted(DETECTORS)
+    return DETECTORS.names()
