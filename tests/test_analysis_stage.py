@@ -46,8 +46,7 @@ def _official_files(tmp_path, monkeypatch):
 def test_four_item_run_loads_each_network_once_and_fid_kid_share_one_inception_pass(tmp_path, monkeypatch):
     from talkbench.models import registry
     from talkbench.protocols.api import run
-    from talkbench.protocols.generate import HDTF_TEST_CLIPS
-    from tests.protocol_fixtures import make_hdtf
+    from tests.protocol_fixtures import HDTF_TEST_CLIPS, make_hdtf
 
     torch.set_num_threads(1)
     monkeypatch.setenv("TALKBENCH_HOME", str(tmp_path / "home"))

@@ -1,4 +1,5 @@
-"""The one analyser registry: name ``kind[:backbone][@input]`` -> analyser, through a table of factories.
+"""The analyser registry: name ``kind[:backbone][@input]`` -> analyser, through a table (a talkbench.lazy
+Registry, like every other name table) of factories.
 
   faces:<detector>                  face boxes (+ five points), largest first          (frame)
   landmarks:<landmarker>[@<det>]    68×2 / 478×3 points of the largest face            (frame)
@@ -19,6 +20,7 @@ import importlib
 from typing import Any, Callable
 
 from ..errors import UnknownNameError
+from ..lazy import Registry
 
 
 def _lazy(target: str) -> Callable[..., Any]:
@@ -68,7 +70,7 @@ def _with_backbone(target: str, takes_input: bool = True):
 
 
 #: kind -> factory(backbone, input, **options)
-ANALYSERS: dict[str, Callable[..., Any]] = {
+ANALYSERS: Registry[Callable[..., Any]] = Registry("analysis kind", {
     "faces": _with_backbone("face_analysers:DetectionAnalyser", takes_input=False),
     "landmarks": _with_backbone("face_analysers:LandmarkAnalyser"),
     "pose": _only("face_analysers:MeshPoseAnalyser", "mediapipe-mesh"),
@@ -79,7 +81,7 @@ ANALYSERS: dict[str, Callable[..., Any]] = {
     "lpips": _with_backbone("image_features:LPIPSAnalyser", takes_input=False),
     "syncnet": _no_backbone("syncnet_windows:SyncNetWindowsAnalyser"),
     "mouth-audio": _no_backbone("mouth:MouthAudioAnalyser", "mediapipe"),
-}
+})
 
 
 def _unknown(name: str):
@@ -95,10 +97,8 @@ def parse_name(name: str) -> tuple[str, str, str | None]:
 
 def make_analyser(name: str, **options: Any):
     kind, backbone, inp = parse_name(name)
-    if kind not in ANALYSERS:
-        _unknown(name)
-    return ANALYSERS[kind](backbone, inp, **options)
+    return ANALYSERS.create(kind, backbone, inp, **options)  # UnknownNameError (did you mean) for a kind
 
 
 def list_analysers() -> list[str]:
-    return sorted(ANALYSERS)
+    return ANALYSERS.names()
