@@ -16,6 +16,7 @@ import torch
 
 from ..errors import InputError, MissingWeightsError, TalkbenchError
 from ..io import state_codec
+from ..io.hashing import sha256_path
 from ..lazy import load_target
 from ..metrics.card import MetricKind
 from ..io.frameset import FrameSet
@@ -120,7 +121,16 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
         return {"item": item_id, "records": [], "missing": [MissingItem(item_id, reason_of(exc)).to_dict()], "states": {},
                 "model_notes": notes}
     ctx = inputs.context(item_id, pred, item.get("fps") or pred.fps, frame_analysis())
-    return {"item": item_id, **score_item(job.metrics, ctx, inputs), "model_notes": notes}
+    return {"item": item_id, **score_item(job.metrics, ctx, inputs), "model_notes": notes,
+            "input_files": input_files(inputs, pred)}
+
+
+def input_files(inputs: ItemInputs, pred: FrameSet) -> dict[str, str]:
+    """{path: content sha256} of the files this item read (data clips, audio, the prediction): `--resume`
+    re-checks them, so a run never mixes results of other data or changed predictions."""
+    paths = [fs.origin for fs in (inputs.source, inputs.target, inputs.driving, inputs.masks, pred) if fs is not None]
+    paths.append(str(inputs.audio) if inputs.audio is not None else "")
+    return {p: sha256_path(p) for p in dict.fromkeys(paths) if p and Path(p).exists()}
 
 
 def score_item(entries: list[MetricEntry], ctx: ItemContext, inputs: ItemInputs,
