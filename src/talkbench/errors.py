@@ -22,6 +22,10 @@ class InputError(TalkbenchError):
         super().__init__(f"{where}{problem}.{hint}")
 
 
+class InputDecodeError(InputError, ValueError):
+    """A user file whose bytes do not decode (text encoding, JSON, JSONL); still a ValueError for callers."""
+
+
 class UnknownNameError(TalkbenchError, KeyError):
     """A registry lookup failed; the message carries "did you mean" suggestions."""
 

@@ -77,10 +77,18 @@ def run(args) -> int:
               f"items {summary.counts['evaluated']}/{summary.counts['expected']}; comparable: {summary.comparable}"
               + (f" ({'; '.join(summary.comparable_reasons)})" if summary.comparable_reasons else ""))
         print(f"wrote {args.out / 'summary.json'} and {args.out / 'items.jsonl'}")
-    if summary.counts["missing"]:
+    if summary.missing:  # whole items, metrics of an item, or frames: exit 1 and list them
         import sys
 
-        print(f"talkbench: {summary.counts['missing']} item(s) could not be evaluated; their reasons are in "
-              f"{args.out / 'summary.json'} (missing)", file=sys.stderr)
+        whole = summary.counts["missing"]
+        print(f"talkbench: {len(summary.missing)} missing result(s) ({whole} whole item(s)); all reasons are in "
+              f"{args.out / 'summary.json'} (missing):", file=sys.stderr)
+        for m in summary.missing[:SHOWN_MISSING]:
+            print(f"  {m.item}{f' [{m.metric}]' if m.metric else ''}: {m.reason}", file=sys.stderr)
+        if len(summary.missing) > SHOWN_MISSING:
+            print(f"  ... and {len(summary.missing) - SHOWN_MISSING} more", file=sys.stderr)
         return 1
     return 0
+
+
+SHOWN_MISSING = 20

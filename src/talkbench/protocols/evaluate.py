@@ -18,6 +18,7 @@ from ..errors import InputError, MissingWeightsError, TalkbenchError
 from ..io import state_codec
 from ..io.hashing import sha256_path
 from ..lazy import load_target
+from ..logs import get_logger
 from ..metrics.card import MetricKind
 from ..io.frameset import FrameSet
 from ..metrics.context import ItemContext, ItemScore
@@ -29,6 +30,7 @@ from .inputs import TASKS, ItemInputs, frames_digest
 from .spec import MetricEntry
 
 STATEFUL_KINDS = (MetricKind.SET_LEVEL, MetricKind.MULTIVIEW_MATRIX)
+log = get_logger("evaluate")
 
 
 @dataclass
@@ -149,6 +151,10 @@ def score_item(entries: list[MetricEntry], ctx: ItemContext, inputs: ItemInputs,
             raise
         except TalkbenchError as exc:
             missing.append(MissingItem(item_id, reason_of(exc), entry.key).to_dict())
+            continue
+        except ValueError as exc:  # inputs this metric cannot take (frames smaller than its window, an empty mask, ...)
+            log.debug("metric %s on item %s", entry.key, item_id, exc_info=True)
+            missing.append(MissingItem(item_id, f"metric '{entry.key}' cannot score this item: {exc}", entry.key).to_dict())
             continue
         stateful = metric.card.kind in STATEFUL_KINDS
         if score.value is None and (not stateful or score.n_frames == 0):
