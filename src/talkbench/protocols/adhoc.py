@@ -70,12 +70,12 @@ def metric_entries(cfg: AdhocConfig, reasons: list[str]) -> list[MetricEntry]:
             raise InputError(None, f"metric '{name}' is {kind.value}, which one ad-hoc item cannot give",
                              "use `talkbench score-matrix` or `talkbench run` with a multiview protocol")
         if NEEDS_GT[kind] and cfg.gt is None:
-            raise InputError(None, f"--gt is required for {kind.value} metrics such as '{name}'",
+            raise InputError("--gt", f"is required for {kind.value} metrics such as '{name}'",
                              "pass --gt, or score audio-visual metrics such as lse without it")
         options = dict(cfg.options.get(name, {}))
         region = {**cls.defaults, **REGISTRY.resolve(name)[1], **options}.get("region", "full")
         if issubclass(cls, PixelMetric) and region != "full" and cfg.mask is None:
-            raise InputError(None, f"metric '{name}' ({region}) needs the GT alpha masks",
+            raise InputError("--mask", f"is required by metric '{name}' ({region}): it weighs pixels with the GT alpha masks",
                              "pass --mask FOLDER (one alpha mask per GT frame), or use the unmasked metric")
         if cfg.random_init_weights and "weights" in cls.defaults:
             options["weights"] = RANDOM_INIT
@@ -94,11 +94,11 @@ def paired_frames(pred_path: Path, gt_path: Path | None) -> tuple[FrameSet, Fram
     left out, and the kept frame indices."""
     pred_src = open_frames(pred_path)
     gt_src = open_frames(gt_path) if gt_path is not None else None
+    if len(pred_src) == 0:
+        raise InputError(pred_path, "holds no frames", "pass a folder of images or a video")
     if gt_src is not None and len(pred_src) != len(gt_src):
         raise InputError(pred_path, f"has {len(pred_src)} frames but {gt_path} has {len(gt_src)}",
                          "pass prediction and ground truth with the same number of frames (they pair by sorted name / index)")
-    if len(pred_src) == 0:
-        raise InputError(pred_path, "holds no frames", "pass a folder of images or a video")
     pred, gt, names, left_out, kept = [], [], [], [], []
     for p, g in zip(pred_src, gt_src if gt_src is not None else [None] * len(pred_src)):
         bad = p if p.error else g if g is not None and g.error else None

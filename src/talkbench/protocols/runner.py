@@ -168,7 +168,7 @@ def prepare_out(cfg: RunConfig, key: dict[str, Any]) -> str:
     if cfg.resume and run_file.is_file():
         old = read_json(run_file)
         if old.get("key_hash") != key_hash:
-            raise InputError(out, "holds a run with a different protocol, model, predictions or metrics",
+            raise InputError(out, "holds a run with a different protocol, data folder, model, checkpoint, predictions or metrics",
                              "resume with the same arguments, or write to a new --out folder")
     elif existing and not cfg.resume:
         raise InputError(out, f"already holds {len(existing)} item results", "pass --resume to continue that run, or pick an empty --out")
@@ -215,9 +215,9 @@ def check_config(cfg: RunConfig) -> None:
     if (cfg.model is None) == (cfg.pred is None):
         raise InputError(None, "pass exactly one of --model NAME or --pred DIR", "see `talkbench run --help`")
     if cfg.limit is not None and (isinstance(cfg.limit, bool) or not isinstance(cfg.limit, int) or cfg.limit < 1):
-        raise InputError(None, f"--limit {cfg.limit} is not a positive number of items", "pass --limit N with N >= 1, or drop it")
+        raise InputError("--limit", f"{cfg.limit} is not a positive number of items", "pass --limit N with N >= 1, or drop it")
     if cfg.workers is not None and int(cfg.workers) < 1:
-        raise InputError(None, f"--workers {cfg.workers} is not a positive number", "pass --workers N with N >= 1")
+        raise InputError("--workers", f"{cfg.workers} is not a positive number", "pass --workers N with N >= 1")
     if cfg.pred is not None and not Path(cfg.pred).is_dir():
         raise InputError(cfg.pred, "is not a folder" if Path(cfg.pred).exists() else "does not exist",
                          "pass the folder holding one video or frame folder per item id")

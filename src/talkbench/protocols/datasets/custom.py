@@ -45,7 +45,15 @@ class CustomClips(ClipFolderDataset):
         return self.root.parent if self.listing is not None else self.root
 
     def discover(self) -> list[str]:
-        return list(self.listing) if self.listing is not None else super().discover()
+        if self.listing is not None:
+            return list(self.listing)
+        clips = super().discover()
+        bad = [c for c in clips if not ITEM_ID.match(c)]
+        if bad:  # clip names become item ids and prediction file names
+            raise InputError(self.root / bad[0], f"clip name {bad[0]!r} has characters other than letters, digits, . _ + -"
+                             + (f" (and {len(bad) - 1} more clips)" if len(bad) > 1 else ""),
+                             "rename the clip (e.g. spaces to _), or list it in a JSONL file with a valid 'clip' name")
+        return clips
 
     def clip_files(self, clip: str, camera: str | None = None) -> ClipFiles:
         """The clip's files, every one of them (frames of a folder included) inside the root once symlinks
