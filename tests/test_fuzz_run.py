@@ -220,7 +220,10 @@ def test_kill_9_under_the_ray_executor_then_resume_is_identical(data, tmp_path):
     args = dict(protocol="custom", data=data / "clips", pred=data / "pred", metrics=METRICS.split(","))
     clean = run(out=tmp_path / "clean", **args)
     out = tmp_path / "killed"
-    killed_at(2, out=out, executor="ray", workers=1, **args)  # the child starts (and loses) its own Ray
+    try:
+        killed_at(2, out=out, executor="ray", workers=1, **args)  # the child starts (and loses) its own Ray
+    finally:
+        end_orphans(f"TALKBENCH_HOME={os.environ['TALKBENCH_HOME']}")
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
         resumed = run(out=out, resume=True, executor="ray", workers=1, **args)
@@ -228,3 +231,19 @@ def test_kill_9_under_the_ray_executor_then_resume_is_identical(data, tmp_path):
         ray.shutdown()
     assert resumed["metrics"] == clean["metrics"]
     assert (out / "items.jsonl").read_bytes() == (tmp_path / "clean" / "items.jsonl").read_bytes()
+
+
+def end_orphans(marker: str) -> None:
+    """SIGKILL the processes the killed driver left behind (its Ray agents): those whose environment holds
+    `marker` (this test's own TALKBENCH_HOME), by pid, never this process."""
+    import time
+
+    time.sleep(1.0)
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (proc / "environ").read_bytes().split(b"\0"):
+                os.kill(int(proc.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            continue
