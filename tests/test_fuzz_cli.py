@@ -121,7 +121,7 @@ CASES = [
     Case("score: frame counts differ", lambda t: write_frames(t / "g2", random_frames(1, 2)) and
          ["score", "--pred", fxp("pred"), "--gt", str(t / "g2")], 2, "same number of frames"),
     Case("score: unknown metric", lambda t: score("--metrics", "psnrr"), 2, "psnr"),
-    Case("score: paired metric without --gt", lambda t: ["score", "--pred", fxp("pred"), "--metrics", "psnr"], 2, "--gt is required"),
+    Case("score: paired metric without --gt", lambda t: ["score", "--pred", fxp("pred"), "--metrics", "psnr"], 2, "--gt: is required"),
     Case("score: --out names an existing file", lambda t: score("--out", fxp("notes.txt")), 2, "is a file"),
     Case("score: --out under a file", lambda t: score("--out", fxp("notes.txt") + "/sub"), 2, "is a file"),
     Case("score: --audio does not exist", lambda t: ["score", "--pred", fxp("pred"), "--metrics", "lse", "--audio", str(t / "a.wav")],
