@@ -40,6 +40,12 @@ def random_frames(seed: int, n: int = 3, size: tuple[int, int] = (24, 24)) -> li
 
 
 def run_cli(capsys, argv: list[str]) -> tuple[int, str, str]:
+    import logging
+    import sys
+
+    for h in logging.getLogger("talkbench").handlers:  # the log handler of an earlier test holds its closed stderr
+        if getattr(h, "_talkbench", False):
+            h.stream = sys.stderr
     code = main(argv)
     out, err = capsys.readouterr()
     return code, out, err

@@ -36,10 +36,25 @@ class CheckpointBlendModel(BlendModel):
         return cls(**kwargs)
 
 
+class FlakyModel(BlendModel):
+    """BlendModel that crashes (a plain RuntimeError, as a model bug would) on the clip whose first frame sums to `bad_sum`."""
+
+    info = ModelInfo("test-flaky", "baseline", "test-only: fails on one item")
+
+    def __init__(self, bad_sum: int = -1):
+        self.bad_sum = int(bad_sum)
+
+    def prepare(self, source):
+        if int(np.asarray(source[0], dtype=np.int64).sum()) == self.bad_sum:
+            raise RuntimeError("CUDA out of memory (simulated)")
+        return super().prepare(source)
+
+
 @pytest.fixture(autouse=True)
 def models(monkeypatch, tmp_path):
     monkeypatch.setitem(registry.MODELS, "test-blend", "tests.protocol_fixtures:BlendModel")
     monkeypatch.setitem(registry.MODELS, "test-ckpt", "tests.test_fuzz_run:CheckpointBlendModel")
+    monkeypatch.setitem(registry.MODELS, "test-flaky", "tests.test_fuzz_run:FlakyModel")
     monkeypatch.setenv("TALKBENCH_HOME", str(tmp_path / "home"))
     torch.set_num_threads(1)
 
@@ -183,6 +198,23 @@ def test_missing_results_exit_1_and_are_listed(data, capsys, tmp_path):
     shutil.rmtree(pred / "c02")
     code, _, err = run_cli(capsys, cli_run(data, tmp_path / "o", pred=pred))
     assert code == 1 and "c02: " in err and "does not exist" in err
+
+
+def test_one_item_crashing_the_model_is_its_reason_and_the_run_goes_on(data, capsys, tmp_path):
+    bad = int(np.asarray(Image.open(data / "clips" / "c03" / "frame_000.png"), dtype=np.int64).sum())
+    code, _, err = run_cli(capsys, ["run", "--protocol", "custom", "--data", str(data / "clips"), "--model", "test-flaky",
+                                    "--model-option", f"bad_sum={bad}", "--out", str(tmp_path / "o"), "--metrics", "psnr", "--json"])
+    from talkbench.results.store import load_summary
+
+    s = load_summary(tmp_path / "o")
+    assert code == 1 and "Traceback" not in err and "c03: failed while building its inputs or prediction (RuntimeError" in err
+    assert s["counts"] == {"expected": len(CLIPS), "evaluated": len(CLIPS) - 1, "missing": 1}
+
+
+def test_a_model_that_cannot_be_built_fails_once_up_front(data, capsys, tmp_path):
+    code, _, err = run_cli(capsys, ["run", "--protocol", "custom", "--data", str(data / "clips"), "--model", "test-flaky",
+                                    "--model-option", "bad_sum=[1, 2]", "--out", str(tmp_path / "o")])
+    assert code == 2 and "--model: 'test-flaky' cannot be built" in err and not (tmp_path / "o" / "items").exists()
 
 
 # -- kill -9 ----------------------------------------------------------------------------------------

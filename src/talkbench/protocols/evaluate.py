@@ -122,6 +122,12 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
     except TalkbenchError as exc:
         return {"item": item_id, "records": [], "missing": [MissingItem(item_id, reason_of(exc)).to_dict()], "states": {},
                 "model_notes": notes}
+    except Exception as exc:  # one item's data or model failing (a decoder, a model on an odd input) is that item's reason
+        log.warning("item %s failed: %s: %s (run with -v for the traceback)", item_id, type(exc).__name__, exc)
+        log.debug("item %s", item_id, exc_info=True)
+        reason = f"failed while building its inputs or prediction ({type(exc).__name__}: {exc})"
+        return {"item": item_id, "records": [], "missing": [MissingItem(item_id, reason).to_dict()], "states": {},
+                "model_notes": notes}
     ctx = inputs.context(item_id, pred, item.get("fps") or pred.fps, frame_analysis())
     return {"item": item_id, **score_item(job.metrics, ctx, inputs), "model_notes": notes,
             "input_files": input_files(inputs, pred)}

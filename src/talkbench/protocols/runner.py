@@ -245,16 +245,17 @@ def run_protocol(cfg: RunConfig) -> RunSummary:
         from .validation import pred_reasons
 
         reasons += pred_reasons(Path(cfg.pred), proto, roots)
-    if cfg.model and cfg.checkpoint:
-        check_checkpoint(job)
+    if cfg.model:
+        check_model(job)
     key = run_key(proto, job, items)
     with out_lock(Path(cfg.out)):
         return _run_locked(cfg, proto, job, items, key, reasons)
 
 
-def check_checkpoint(job: Job) -> None:
-    """Load the model from --checkpoint once, in the driver, so that a bad file fails the run up front
-    (exit 2, naming the file) instead of making every item missing."""
+def check_model(job: Job) -> None:
+    """Build the model (from --checkpoint) once, in the driver, so that a bad checkpoint or option fails the run
+    up front (exit 2, naming the file) instead of making every item missing. With one worker the driver's model
+    is the one that runs."""
     from .evaluate import model_for
 
     try:
@@ -262,9 +263,12 @@ def check_checkpoint(job: Job) -> None:
     except TalkbenchError:
         raise
     except Exception as exc:  # EOFError, UnpicklingError, KeyError, load_state_dict's RuntimeError, ...
-        raise InputError(job.checkpoint, f"cannot be loaded as a '{job.model}' checkpoint ({summarize_load_error(exc)})",
-                         f"pass a checkpoint of '{job.model}' in its released layout "
-                         f"(`talkbench init-checkpoint {job.model}` writes one)") from None
+        if job.checkpoint:
+            raise InputError(job.checkpoint, f"cannot be loaded as a '{job.model}' checkpoint ({summarize_load_error(exc)})",
+                             f"pass a checkpoint of '{job.model}' in its released layout "
+                             f"(`talkbench init-checkpoint {job.model}` writes one)") from None
+        raise InputError("--model", f"'{job.model}' cannot be built with options {job.model_config} "
+                                    f"({type(exc).__name__}: {exc})", "check --model-option values (`talkbench ls models`)") from None
 
 
 def summarize_load_error(exc: BaseException, shown: int = 3) -> str:
