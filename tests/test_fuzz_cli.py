@@ -28,9 +28,8 @@ def fx(tmp_path_factory) -> Path:
     (root / "outside").mkdir()
     Image.fromarray(random_frames(4, 1)[0]).save(root / "outside" / "secret.png")
     (root / "notes.txt").write_text("not an image\n")
-    with pytest.MonkeyPatch.context():
-        assert main(["score", "--pred", str(root / "pred"), "--gt", str(root / "gt"), "--metrics", "psnr",
-                     "--out", str(root / "results"), "--json"]) == 0
+    assert main(["score", "--pred", str(root / "pred"), "--gt", str(root / "gt"), "--metrics", "psnr",
+                 "--out", str(root / "results"), "--json"]) == 0
     return root
 
 
@@ -40,7 +39,7 @@ def copy_of(fx: Path, tmp: Path, name: str) -> Path:
     return dst
 
 
-# -- builders (tmp folder -> argv); fx is bound through the module-level FX set by the fixture below ---------
+# -- builders (tmp folder -> argv); the shared inputs are reached through FX, bound by the autouse fixture ----
 FX: dict[str, Path] = {}
 
 

@@ -1,6 +1,7 @@
 """Errors that name what was wrong, which file, and how to fix it."""
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -63,31 +64,23 @@ class IncomparableError(TalkbenchError):
 
 
 #: errno -> (what happened, how to fix it) for OS errors on user-given paths
-_OS_ERRORS: dict[int, tuple[str, str]] = {}
-
-
-def _os_errors() -> dict[int, tuple[str, str]]:
-    import errno
-
-    if not _OS_ERRORS:
-        _OS_ERRORS.update({
-            errno.ENOENT: ("does not exist", "check the path"),
-            errno.EISDIR: ("is a folder, not a file", "name a file (e.g. inside that folder)"),
-            errno.ENOTDIR: ("has a part that is not a folder", "check the path"),
-            errno.EACCES: ("cannot be accessed (permission denied)", "choose a place you can read/write or fix its permissions"),
-            errno.EPERM: ("cannot be accessed (operation not permitted)", "choose a place you can read/write or fix its permissions"),
-            errno.EEXIST: ("already exists", "remove it or choose another name"),
-            errno.ENOSPC: ("cannot be written: no space left on the device", "free space or write elsewhere"),
-            errno.EROFS: ("is on a read-only file system", "write elsewhere"),
-            errno.ENAMETOOLONG: ("has a name that is too long", "use a shorter path"),
-            errno.ELOOP: ("is a symlink loop", "fix the symlinks"),
-        })
-    return _OS_ERRORS
+OS_ERRORS: dict[int, tuple[str, str]] = {
+    errno.ENOENT: ("does not exist", "check the path"),
+    errno.EISDIR: ("is a folder, not a file", "name a file (e.g. inside that folder)"),
+    errno.ENOTDIR: ("has a part that is not a folder", "check the path"),
+    errno.EACCES: ("cannot be accessed (permission denied)", "choose a place you can read/write or fix its permissions"),
+    errno.EPERM: ("cannot be accessed (operation not permitted)", "choose a place you can read/write or fix its permissions"),
+    errno.EEXIST: ("already exists", "remove it or choose another name"),
+    errno.ENOSPC: ("cannot be written: no space left on the device", "free space or write elsewhere"),
+    errno.EROFS: ("is on a read-only file system", "write elsewhere"),
+    errno.ENAMETOOLONG: ("has a name that is too long", "use a shorter path"),
+    errno.ELOOP: ("is a symlink loop", "fix the symlinks"),
+}
 
 
 def os_error_message(exc: OSError) -> str:
     """`PATH: what. Fix: how` for an OS error raised on a user-given path."""
-    what, fix = _os_errors().get(exc.errno or -1, (exc.strerror or str(exc), "check the path and its permissions"))
+    what, fix = OS_ERRORS.get(exc.errno or -1, (exc.strerror or str(exc), "check the path and its permissions"))
     path = exc.filename if exc.filename is not None else "(unnamed file)"
     return f"{path}: {what}. Fix: {fix}"
 
