@@ -65,7 +65,7 @@ def test_chromium_renders_report_without_running_injected_script(report, tmp_pat
     _chromium(f"--screenshot={shot}", path.as_uri(), tmp=tmp_path)
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     dom = _chromium("--dump-dom", path.as_uri(), tmp=tmp_path).stdout
-    assert '<table class="leaderboard">' in dom and "Ours (VD)" in dom and "model-a" in dom
+    assert '<table class="leaderboard">' in dom and "Real3D-Portrait (VD)" in dom and "model-a" in dom
     assert "<title>talkbench report</title>" in dom
     assert '<p id="pwned">' not in dom and "PWNED2" not in dom.replace("document.title='PWNED2'", "")
     assert "&lt;script&gt;document.title=" in dom  # shown as text
