@@ -316,6 +316,13 @@ def _build_board(key: str, runs: list[Run], tables: list[PublishedTable]) -> Boa
                                   ranked=not pr.reference, notes=notes))
 
     for col in board.columns:
+        infinite = [r.cells[col.key] for r in board.rows if col.key in r.cells
+                    and r.cells[col.key].value is not None and math.isinf(r.cells[col.key].value)]
+        if infinite:
+            k = board.footnote(f"{col.label}: ∞ means at least one item's value is infinite (e.g. PSNR of frames "
+                               f"identical to the reference), so the mean over items is infinite too.")
+            for c in infinite:
+                c.notes.append(k)
         vals = [r.cells[col.key].value for r in board.rows if col.key in r.cells]
         pub = [r.cells[col.key].value for r in board.rows if r.kind == "published" and col.key in r.cells]
         col.digits = _digits([v for v in vals if v is not None], [v for v in pub if v is not None])
