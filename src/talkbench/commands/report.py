@@ -67,7 +67,10 @@ def run(args) -> int:
     if args.format == "html":
         from ..reports.html import render_report
 
-        text = render_report(boards, runs, tables, opts)
+        import dataclasses
+
+        # the HTML report always shows CI and n (its intro says so)
+        text = render_report(boards, runs, tables, dataclasses.replace(opts, ci=True, n=True))
     elif args.format == "csv":
         text = render_csv(boards, opts)
     else:

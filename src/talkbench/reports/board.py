@@ -64,6 +64,10 @@ class Row:
     link: str | None = None  # HTML anchor of the row's per-item table
     notes: list[int] = field(default_factory=list)
     comparable: bool = True  # False: a run that is partial, substituted, or on another protocol (hatched in plots)
+    method: str = ""  # the method's name without marks (plots colour by it); defaults to label
+
+    def __post_init__(self) -> None:
+        self.method = self.method or self.label
 
 
 @dataclass
