@@ -319,6 +319,13 @@ def _build_board(key: str, runs: list[Run], tables: list[PublishedTable]) -> Boa
             board.rows.append(Row(published_label(t, pr.method), source, cells, kind="published",
                                   ranked=not pr.reference, notes=notes))
 
+    empty = [c for c in board.columns if all(r.cells.get(c.key) is None or (r.cells[c.key].value is None
+                                                                          and r.cells[c.key].text is None)
+                                             for r in board.rows)]
+    if empty and board.rows:
+        # a column of dashes says nothing: it is left out and named once (the summary says why)
+        board.columns = [c for c in board.columns if c not in empty]
+        board.caption.append("No value in any row, not shown: " + ", ".join(c.label for c in empty) + ".")
     for col in board.columns:
         infinite = [r.cells[col.key] for r in board.rows if col.key in r.cells
                     and r.cells[col.key].value is not None and math.isinf(r.cells[col.key].value)]

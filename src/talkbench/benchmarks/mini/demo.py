@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...logs import get_logger
+from ...logs import get_logger, heartbeat
 from .build import MiniConfig, build_mini, default_parent
 
 log = get_logger(__name__)
@@ -50,7 +50,8 @@ def run_demo(out: Path, cfg: MiniConfig = MiniConfig(), rebuild: bool = False, r
 
     out = Path(out)
     t0 = time.perf_counter()
-    root = build_mini(data_parent or default_parent(out.parent if out.name == "demo" else out), cfg, force=rebuild)
+    with heartbeat("demo: building the mini benchmark data"):
+        root = build_mini(data_parent or default_parent(out.parent if out.name == "demo" else out), cfg, force=rebuild)
     result = DemoResult(out, root, seconds={"build": round(time.perf_counter() - t0, 1)})
     for protocol, models in (runs or RUNS).items():
         for model in models:
@@ -60,6 +61,7 @@ def run_demo(out: Path, cfg: MiniConfig = MiniConfig(), rebuild: bool = False, r
             shutil.rmtree(folder, ignore_errors=True)  # the demo's own output: each demo run starts fresh
             try:
                 extra = {"metrics": list(metrics[protocol])} if metrics and protocol in metrics else {}
+                log.info("demo: %s on %s", model, protocol)
                 summary = run_protocol(protocol, data=root, out=folder, model=model, workers=workers, **extra)
                 _collect(result, summary)
                 attach_matrices(folder)
@@ -71,7 +73,8 @@ def run_demo(out: Path, cfg: MiniConfig = MiniConfig(), rebuild: bool = False, r
     result.seconds["runs"] = round(time.perf_counter() - t0 - result.seconds["build"], 1)
     if report:
         t = time.perf_counter()
-        result.reports = write_reports(out, [r["folder"] for r in result.runs if "error" not in r])
+        with heartbeat("demo: writing the report and plots"):
+            result.reports = write_reports(out, [r["folder"] for r in result.runs if "error" not in r])
         result.seconds["report"] = round(time.perf_counter() - t, 1)
     result.metrics_run.sort()
     return result
