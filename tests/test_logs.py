@@ -46,6 +46,10 @@ def test_verbose_keeps_native_lines():
 
 def test_noise_pattern_is_anchored():
     assert NATIVE_NOISE.match(b"I0000 00:00:1.5  12 gl_context.cc:357] GL version\n")
+    assert NATIVE_NOISE.match(b"2026-11-30 00:41:29,963\tINFO worker.py:2038 -- Started a local Ray instance.\n")
+    assert NATIVE_NOISE.match(b"[2026-11-30 00:41:29,966 I 1697 1697] logging.cc:303: Set ray log level\n")
+    assert not NATIVE_NOISE.match(b"E0000 00:00:1.5  12 calculator_graph.cc:887] INVALID_ARGUMENT\n")  # errors pass
+    assert not NATIVE_NOISE.match(b"2026-11-30 00:41:29,963\tERROR worker.py:1 -- task failed\n")
     assert not NATIVE_NOISE.match(b"talkbench: error: W0000 is not a file\n")
     assert not NATIVE_NOISE.match(b"WARNING talkbench.runner: 2 items missing\n")
 

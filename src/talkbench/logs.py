@@ -25,13 +25,17 @@ LOGGER_NAME = "talkbench"
 PROGRESS_SECONDS = 5.0
 #: Python loggers of libraries that are chatty at INFO/WARNING
 THIRD_PARTY_LOGGERS = ("ray", "absl", "mediapipe", "tensorflow", "jax", "insightface", "onnxruntime", "h5py", "numba")
-#: native lines written to fd 2 by mediapipe / absl / glog / TF-Lite (and the same lines forwarded by
-#: Ray workers, prefixed "(task pid=123)")
+#: lines written to fd 2 by mediapipe / absl / glog / TF-Lite and by Ray (also when forwarded from Ray
+#: workers, prefixed "(task pid=123)"); errors (E lines, Python ERROR) always pass
 NATIVE_NOISE = re.compile(
     rb"^(?:\x1b\[[\d;]*m)*(?:\([^)]*pid=\d+[^)]*\)(?:\x1b\[[\d;]*m)*\s*)?"
     rb"(?:INFO: Created TensorFlow Lite"
     rb"|WARNING: All log messages before absl::InitializeLog\(\) is called"
-    rb"|[IWE]\d{4} \d\d:\d\d:[\d.]+\s+\d+ [\w./-]+:\d+\] )")
+    rb"|[IW]\d{4} \d\d:\d\d:[\d.]+\s+\d+ [\w./-]+:\d+\] "
+    # Ray's Python loggers ("2026-01-01 00:00:00,123\tINFO worker.py:2038 -- ...") and its C++ core
+    # ("[2026-01-01 00:00:00,123 I 1697 1697] logging.cc:303: ..."), INFO and WARNING only
+    rb"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+\s+(?:INFO|WARNING) [\w.]+:\d+ -- "
+    rb"|\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [IW] \d+ \d+\] [\w./-]+:\d+: )")
 
 
 def get_logger(name: str = "") -> logging.Logger:
@@ -58,7 +62,6 @@ def quiet_third_party() -> None:
     # inherited by worker processes and Ray workers; read by glog/TF when they start
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
     if sys.stderr is sys.__stderr__ and "PYTEST_CURRENT_TEST" not in os.environ:
         NativeStderrFilter.install()
 
