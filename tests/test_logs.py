@@ -57,7 +57,9 @@ def test_noise_pattern_is_anchored():
 def test_mediapipe_face_mesh_is_quiet():
     pytest.importorskip("mediapipe")
     code = (f"import sys; sys.path.insert(0, {SRC!r})\nfrom talkbench.logs import configure\nconfigure(0)\n"
-            "from talkbench.faces.landmarks import get_face_mesh\nget_face_mesh()\nprint('built', file=sys.stderr)\n")
+            "from talkbench.faces.landmarks import get_face_mesh\nget_face_mesh()\n"
+            # one write, after mediapipe's own threads have logged (they would interleave with two writes)
+            "import os, time\ntime.sleep(1.0)\nos.write(2, b'built\\n')\n")
     err = _stderr(code)
     assert err.strip().splitlines()[-1] == "built"
     assert "absl" not in err and "TensorFlow Lite" not in err and ".cc:" not in err
