@@ -92,8 +92,8 @@ def test_latex_escaping_and_marks(tmp_path):
     tex = render_table(board, "latex")
     assert (r"a\_b \& c\% \$x\$ \#1 \{y\} \textasciitilde{}z\textasciicircum{} \textbackslash{}path") in tex
     assert r"\textbf{30.50}" in tex and r"\underline{20.50}" in tex
-    assert r"PSNR $\uparrow$" in tex and r"\begin{tabular}{llr}" in tex
-    assert latex_escape("±↓") == r"$\pm$$\downarrow$"
+    assert r"PSNR \ensuremath{\uparrow}" in tex and r"\begin{tabular}{llr}" in tex
+    assert latex_escape("±↓") == r"\ensuremath{\pm}\ensuremath{\downarrow}"
 
 
 def test_markdown_escaping_keeps_columns(tmp_path):

@@ -214,7 +214,7 @@ def _words(protocol: str | None) -> set[str]:
 def assign_tables(runs: list[Run], tables: list[PublishedTable]) -> dict[int, PublishedTable | None]:
     """The published table each run is shown beside: the one with the run's protocol; else, when no
     selected table has it, the table whose protocol id shares most setting words (same, cross, id,
-    audio, nxn, ...) and then most metrics with the run (None when no table shares a metric)."""
+    audio, nxn, ...) and then most metrics with the run (None when no table shares a word and a metric)."""
     out: dict[int, PublishedTable | None] = {}
     protocols = {t.protocol for t in tables}
     for i, r in enumerate(runs):
@@ -229,7 +229,10 @@ def assign_tables(runs: list[Run], tables: list[PublishedTable]) -> dict[int, Pu
             shared = len(cols & names)
             if not shared:
                 continue
-            score = (len(_words(pid) & _words(t.protocol)), shared / len(cols | names))
+            words = len(_words(pid) & _words(t.protocol))
+            if not words:
+                continue  # e.g. an N×N multiview run is never put beside a reenactment table
+            score = (words, shared / len(cols | names))
             if best_score is None or score > best_score:
                 best, best_score = t, score
         out[i] = best

@@ -60,6 +60,9 @@ for _k, _name in enumerate(_GREEK):
         _LATEX_UNICODE.setdefault(chr(0x3B1 + _k), rf"$\{_name}$")  # α..ω (ς -> sigma)
 _LATEX_UNICODE.update({"Γ": r"$\Gamma$", "Θ": r"$\Theta$", "Λ": r"$\Lambda$", "Π": r"$\Pi$", "Σ": r"$\Sigma$",
                        "Φ": r"$\Phi$", "Ψ": r"$\Psi$", "Ω": r"$\Omega$"})
+# \ensuremath{...} rather than $...$: adjacent symbols never form "$$" and it works in math too
+_LATEX_UNICODE = {k: (rf"\ensuremath{{{v[1:-1]}}}" if v.startswith("$") and v.endswith("$") else v)
+                  for k, v in _LATEX_UNICODE.items()}
 
 
 def _latex_char(ch: str) -> str:
