@@ -39,7 +39,10 @@ NATIVE_NOISE = re.compile(
 
 
 def get_logger(name: str = "") -> logging.Logger:
-    return logging.getLogger(f"{LOGGER_NAME}.{name}" if name else LOGGER_NAME)
+    """talkbench's logger for a module: get_logger(__name__) -> "talkbench.benchmarks.mini.demo"."""
+    if not name or name == LOGGER_NAME:
+        return logging.getLogger(LOGGER_NAME)
+    return logging.getLogger(name if name.startswith(LOGGER_NAME + ".") else f"{LOGGER_NAME}.{name}")
 
 
 def configure(verbosity: int = 0) -> None:
