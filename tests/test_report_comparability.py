@@ -84,7 +84,7 @@ def test_five_of_nineteen_is_not_comparable_says_why_and_is_not_bold(results, ca
         assert five.cells[key].mark is None  # never ranked against the paper rows, whatever its value
         assert (whole.cells[key].mark == BEST) == better(round(whole.cells[key].value, board.column(key).digits), paper[key])
     note = board.footnotes[five.notes[0] - 1]
-    assert "predictions:partial: not comparable with published numbers: partial: 5 of 19 items evaluated" in note
+    assert note.startswith(f"{NOT_COMPARABLE} not comparable with published numbers: partial: 5 of 19 items evaluated")
 
     for fmt in ("md", "latex"):
         assert main(["report", str(root / "full" / "run"), str(root / "partial" / "run"), "--published",
@@ -149,3 +149,10 @@ def test_metric_with_values_for_some_items_only(tmp_path):
 @pytest.fixture(autouse=True)
 def _blend(monkeypatch):
     monkeypatch.setitem(registry.MODELS, "test-blend", "tests.protocol_fixtures:BlendModel")
+
+
+def test_labels_numbered_only_within_a_protocol(tmp_path):
+    a = make_run(tmp_path / "a", "copy", {"psnr": [20.0, 21.0]}, protocol="mini-same-id")
+    b = make_run(tmp_path / "b", "copy", {"psnr": [20.0, 22.0]}, protocol="mini-same-id")
+    c = make_run(tmp_path / "c", "copy", {"psnr": [20.0, 23.0]}, protocol="mini-cross-id")
+    assert [r.label for r in load_runs([a, b, c])] == ["copy #1", "copy #2", "copy"]

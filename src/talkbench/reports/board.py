@@ -306,7 +306,8 @@ def _build_board(key: str, runs: list[Run], tables: list[PublishedTable]) -> Boa
             row.label = f"{r.label} {NOT_COMPARABLE}" + (f" ({r.coverage} items)" if done != expected else "")
             row.ranked = not tables
             row.comparable = False
-            row.notes.append(board.footnote(f"{NOT_COMPARABLE} {r.label}: not comparable with published numbers: "
+            # runs with the same reasons share one footnote
+            row.notes.append(board.footnote(f"{NOT_COMPARABLE} not comparable with published numbers: "
                                             + "; ".join(reasons) + "."))
         board.rows.append(row)
 

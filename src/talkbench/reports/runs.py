@@ -118,14 +118,17 @@ class Run:
 
 
 def load_runs(paths) -> list[Run]:
-    """Load result folders / summary files and give duplicate model names distinct labels."""
+    """Load result folders / summary files and give runs that share a label on one protocol distinct
+    labels ("m #1", "m #2"); the same model on different protocols keeps its name."""
     runs = [Run.load(p) for p in paths]
-    seen: dict[str, int] = {}
+    seen: dict[tuple, int] = {}
     for r in runs:
-        seen[r.label] = seen.get(r.label, 0) + 1
-    counts: dict[str, int] = {}
+        key = (r.protocol.get("id"), r.label)
+        seen[key] = seen.get(key, 0) + 1
+    counts: dict[tuple, int] = {}
     for r in runs:
-        if seen[r.label] > 1:
-            counts[r.label] = counts.get(r.label, 0) + 1
-            r.label = f"{r.label} #{counts[r.label]}"
+        key = (r.protocol.get("id"), r.label)
+        if seen[key] > 1:
+            counts[key] = counts.get(key, 0) + 1
+            r.label = f"{r.label} #{counts[key]}"
     return runs
