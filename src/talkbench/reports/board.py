@@ -292,6 +292,8 @@ def _build_board(key: str, runs: list[Run], tables: list[PublishedTable]) -> Boa
         for name, m in r.metrics.items():
             k, pc = mapping[name]
             cells[k] = _run_cell(m, pc)
+            if cells[k].value is None:
+                continue  # no number: nothing for a backbone or preprocessing note to qualify
             cells[k].notes = _difference_notes(board, columns[k].label, m["card"], tables, k)
             if pc is not None and pc.substitute and pc.run_metric in (name, m["card"].get("name")):
                 cells[k].notes.append(board.footnote(f"{columns[k].label}: {pc.substitute}."))
