@@ -203,3 +203,17 @@ def test_infinite_psnr_ranks_best(two_runs):
     board.rows[1].cells["psnr"].value = math.nan  # undefined takes no part
     rank(board)
     assert _marks(board, "psnr")["model-b"] is None
+
+
+def test_columns_without_any_value_are_left_out_and_named_once(tmp_path):
+    """The demo without official weights: CSIM/FID columns of dashes are dropped and listed in the caption."""
+    a = make_run(tmp_path / "a", "a", {"psnr": [20.0, 21.0], "fid": [None, None], "kid": [None, None]})
+    b = make_run(tmp_path / "b", "b", {"psnr": [22.0, 21.0], "fid": [None, None]})
+    (board,) = build_boards(load_runs([a, b]), [])
+    assert [c.key for c in board.columns] == ["psnr"]
+    assert board.caption[-1] == "No value in any row, not shown: FID, KID."
+    md = render_table(board, "md")
+    assert md.count("FID") == 1 and "| — |" not in md
+    # a column that the paper fills stays, with the runs' dashes
+    (pub,) = build_boards(load_runs([a]), select_tables(["real3d.t1.same-id"]))
+    assert "fid" in [c.key for c in pub.columns] and pub.caption[-1] == "No value in any row, not shown: KID."
