@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from talkbench.models import registry
 from talkbench.protocols.api import run
 from tests.protocol_fixtures import make_hdtf
 
@@ -22,7 +21,6 @@ def example_module(tmp_path, monkeypatch):
     assert len(code.strip().splitlines()) <= 35  # "a ~30-line example model"
     (tmp_path / "docplugin_models.py").write_text(code, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setitem(registry.MODELS, "mean-shift", "docplugin_models:MeanShift")
     yield sys.modules.get("docplugin_models")
     sys.modules.pop("docplugin_models", None)
 
@@ -37,7 +35,8 @@ def test_example_model_runs_a_protocol_from_a_checkpoint(example_module, tmp_pat
 
     data = make_hdtf(tmp_path / "hdtf", n_frames=3, size=32)
     np.savez(tmp_path / "v1.npz", gain=np.float64(0.8))
-    s = run("hdtf-same-id", data=data, out=tmp_path / "run", model="mean-shift", checkpoint=tmp_path / "v1.npz",
+    # named as the docs say: --model package.module:Class
+    s = run("hdtf-same-id", data=data, out=tmp_path / "run", model="docplugin_models:MeanShift", checkpoint=tmp_path / "v1.npz",
             metrics=["psnr"], limit=2)
     assert s["metrics"]["psnr"]["n"] == 2 and np.isfinite(s["metrics"]["psnr"]["value"])
     assert s["model"]["checkpoint"].endswith("v1.npz") and len(s["model"]["checkpoint_sha256"]) == 64
