@@ -139,24 +139,30 @@ def attach_matrices(folder: Path) -> list[str]:
 
 
 def write_reports(out: Path, folders: list[str]) -> dict[str, str]:
-    """Markdown and HTML leaderboards plus plots, through `talkbench report`."""
-    from ...cli import main as cli_main
+    """Markdown and HTML leaderboards plus plots, as `talkbench report` writes them."""
+    from ...errors import TalkbenchError
+    from ...io.atomic import atomic_write_text
+    from ...reports.board import build_boards
+    from ...reports.figures import write_all_plots
+    from ...reports.html import render_report
+    from ...reports.runs import load_runs
+    from ...reports.table import RenderOptions, render_table
 
-    reports = {}
+    reports: dict[str, str] = {}
     if not folders:
         return reports
-    for fmt, name in (("md", "leaderboard.md"), ("html", "report.html")):
-        path = out / name
-        args = ["report", *folders, "--format", fmt, "--out", str(path)]
-        if fmt == "md":
-            args += ["--plots", str(out / "plots")]
-        code = cli_main(args)
-        if code == 0 and path.is_file():
-            reports[fmt] = str(path)
-        else:
-            log.error("`talkbench %s` exited with %s", " ".join(args[:1] + args[-4:]), code)
-    if (out / "plots").is_dir():
+    try:
+        runs = load_runs(folders)
+        boards = build_boards(runs, [])
+        atomic_write_text(out / "leaderboard.md", "\n".join(render_table(b, "md") for b in boards))
+        reports["md"] = str(out / "leaderboard.md")
+        for path in write_all_plots(boards, runs, out / "plots"):
+            log.debug("wrote %s", path)
         reports["plots"] = str(out / "plots")
+        atomic_write_text(out / "report.html", render_report(boards, runs, [], RenderOptions(ci=True, n=True)))
+        reports["html"] = str(out / "report.html")
+    except TalkbenchError as exc:  # reported; the result folders stay usable with `talkbench report`
+        log.error("writing the demo report failed: %s", exc)
     return reports
 
 
