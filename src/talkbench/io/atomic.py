@@ -10,6 +10,13 @@ from typing import Any, Iterable
 from .jsonfloat import dumps
 
 
+def _umask() -> int:
+    """The process umask (read by setting and restoring it: there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def check_output_file(path: str | Path) -> Path:
     """A place a file can be written: not a folder, its parent a folder (created) that is writable."""
     from ..errors import InputError
@@ -47,6 +54,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     path = check_output_file(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; a normal open() would give 0666 & ~umask, which colleagues can read
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
