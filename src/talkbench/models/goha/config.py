@@ -30,6 +30,7 @@ class GOHAConfig:
     avg_camera_pivot: tuple[float, float, float] = (0.0, 0.0, 0.2)
     # stage-2 super-resolution (GFPGANv1Clean, 224 -> bilinear align_corners=True 512 -> 512)
     sr_resolution: int = 512
+    sr_narrow: float = 1.0               # GFPGAN channel narrowing (1 released; smaller only for unit tests)
     sr_noise_mode: str = "stored"        # upstream draws fresh noise per call ("random"); see gfpgan.py
     # face parsing (BiSeNet, 19 classes): labels masked out of the canonical input
     parsing_classes: int = 19

@@ -21,7 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ...nets.bisenet import BiSeNet, normalise_for_parsing
-from ..components.gfpgan import GFPGANv1Clean
+from ..components.gfpgan import GFPGANConfig, GFPGANv1Clean
 from ..components.osg_decoder import OSGDecoder
 from ..components.renderer import ImportanceRenderer, RenderOptions, render_feature_image
 from ..components.segformer import SegFormerFeatures
@@ -50,10 +50,10 @@ def erode(mask: torch.Tensor, kernel: int = MORPH_KERNEL) -> torch.Tensor:
 class GFPUpsampler(nn.Module):
     """`neural_layers`: raw render -> bilinear (align_corners=True) to the SR size -> GFPGANv1Clean."""
 
-    def __init__(self, size: int = 512):
+    def __init__(self, config: GFPGANConfig | None = None):
         super().__init__()
-        self.size = size
-        self.gfpgan = GFPGANv1Clean()
+        self.gfpgan = GFPGANv1Clean(config)
+        self.size = self.gfpgan.config.out_size
 
     def forward(self, rgb: torch.Tensor, noise_mode: str = "stored", generator: torch.Generator | None = None):
         x = F.interpolate(rgb, size=(self.size, self.size), mode="bilinear", align_corners=True)
@@ -83,7 +83,7 @@ class GOHANetwork(nn.Module):
             depth_resolution=cfg.num_samples_coarse, depth_resolution_importance=cfg.num_samples_fine,
             ray_start=cfg.ray_start, ray_end=cfg.ray_end, box_warp=cfg.box_warp, plane_convention=cfg.plane_convention))
         self.face_parsing_net = BiSeNet(cfg.parsing_classes)
-        self.neural_layers = GFPUpsampler(cfg.sr_resolution)
+        self.neural_layers = GFPUpsampler(GFPGANConfig(out_size=cfg.sr_resolution, narrow=cfg.sr_narrow))
 
     # --- inputs -------------------------------------------------------------------------------------
     def normalise(self, images: torch.Tensor) -> torch.Tensor:
