@@ -17,6 +17,7 @@ from ...errors import InputError, MissingWeightsError
 
 RELEASE_URL = "https://drive.google.com/file/d/1Fiz_AddgbAinh2ZsRn3MwAR0Qcl4o60V"
 RELEASE_FILE = "checkpoint825000.ckpt"
+WEIGHTS_ID = "goha_stage2"  # weights catalog entry: `--checkpoint goha_stage2` finds the imported file
 MODEL_KEY = "model_state_dict"
 #: top-level key talkbench adds to containers it writes itself (never present in a released file)
 PROVENANCE_KEY = "talkbench"
@@ -28,8 +29,13 @@ def _iteration(path: Path) -> int:
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
-    """A file, or a folder holding `checkpoint*.ckpt` (the highest iteration is taken)."""
+    """A file, a folder holding `checkpoint*.ckpt` (the highest iteration is taken), or the weights id
+    `goha_stage2` (the file `talkbench weights import` installed)."""
     p = Path(path)
+    if str(path) == WEIGHTS_ID and not p.exists():
+        from ...weights.store import locate_weights
+
+        return locate_weights(WEIGHTS_ID)
     if p.is_dir():
         found = sorted(p.glob("checkpoint*.ckpt"), key=_iteration)
         if not found:

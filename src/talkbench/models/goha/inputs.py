@@ -50,7 +50,7 @@ class FaceMeshFrame:
 def vertex_colours(image: np.ndarray, mesh: np.ndarray) -> torch.Tensor:
     """Bilinear RGB (0..1) of an H×W×3 uint8 image at the mesh's pixel positions (x, y), centres at +0.5."""
     h, w = image.shape[:2]
-    img = torch.as_tensor(np.ascontiguousarray(image), dtype=torch.float32).permute(2, 0, 1)[None] / 255.0
+    img = torch.as_tensor(np.array(image, dtype=np.float32)).permute(2, 0, 1)[None] / 255.0
     pts = torch.as_tensor(mesh[:FACE_POINTS, :2], dtype=torch.float32)
     grid = torch.stack([pts[:, 0] / w * 2 - 1, pts[:, 1] / h * 2 - 1], dim=-1).view(1, 1, -1, 2)
     return F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=False)[0, :, 0].T
