@@ -169,3 +169,44 @@ def test_tiny_network_forward_is_deterministic_with_a_seed():
     assert a["image"].shape == (1, 3, 32, 32) and a["rgb_raw"].shape == (1, 3, 16, 16)
     assert torch.equal(a["image"], b["image"]) and torch.equal(a["depth"], b["depth"])
     assert not torch.equal(a["rgb_raw"], c["rgb_raw"])  # stratified jitter follows the generator
+
+
+def test_sh_shading_hand_values():
+    from talkbench.models.components.shading import sh_basis, sh_shade
+
+    n = torch.tensor([[[0.0, 0.0, 1.0]]])
+    y = sh_basis(n)[0, 0]
+    a0c0 = math.pi / math.sqrt(4 * math.pi)
+    a1c1 = 2 * math.pi / math.sqrt(3) * math.sqrt(3) / math.sqrt(4 * math.pi)
+    a2c2 = 2 * math.pi / math.sqrt(8) * 3 * math.sqrt(5) / math.sqrt(12 * math.pi)
+    expect = torch.tensor([a0c0, 0, a1c1, 0, 0, 0, a2c2 / math.sqrt(3), 0, 0])
+    assert torch.allclose(y, expect, atol=1e-6)
+    # zero gamma: only the initial ambient light 0.8 in band 0
+    colour = sh_shade(torch.full((1, 1, 3), 0.5), n, torch.zeros(1, 27))
+    assert torch.allclose(colour, torch.full((1, 1, 3), 0.5 * 0.8 * a0c0), atol=1e-6)
+
+
+def test_deep3d_pseudo_3dmm_from_coefficients():
+    """Released input path on the synthetic 3DMM (albedo 180/255) with injected coefficients: neutral
+    lighting gives the hand-computed grey; the expression comes from the driving row only."""
+    from talkbench.models.components.morphable import synthetic_morphable_model
+    from talkbench.models.goha.inputs import Deep3DInputs
+
+    model = synthetic_morphable_model()
+    inputs = Deep3DInputs(model, torch.zeros(1, 3, 512, 512))
+    zero = torch.zeros(1, 257, dtype=torch.float64)
+    img = inputs.render(zero, zero, zero, 224)
+    covered = img[0, 0] > -1
+    assert 0.05 < covered.float().mean() < 0.95
+    grey = 0.8 * math.pi / math.sqrt(4 * math.pi) * 180 / 255
+    # the hemisphere faces the camera: at the image centre the normal is +z, so the light is the ambient term
+    # plus band 2 (z) and band 6 (z²) with zero coefficients -> just the ambient grey
+    assert abs(img[0, 0, 112, 112].item() - (2 * grey - 1)) < 1e-3
+    assert torch.allclose(img[0, :, 112, 112], img[0, 0, 112, 112].expand(3))
+    drv = zero.clone()
+    drv[0, 80:144] = 30.0  # a large expression: the silhouette changes
+    other = inputs.render(zero, drv, zero, 224)
+    assert not torch.equal(other > -1, img > -1)
+    ident = zero.clone()
+    ident[0, 80:144] = 30.0  # expression in the *identity* row is ignored
+    assert torch.equal(inputs.render(ident, zero, zero, 224), img)

@@ -25,7 +25,7 @@ from ..components.cameras import camera_to_label
 from ..components.gfpgan import NOISE_MODES
 from .checkpoint import load_release, resolve_checkpoint, save_release_container
 from .config import GOHAConfig
-from .inputs import EXPRESSION_INPUTS, MESH_NOTE, FaceMeshFrame, MeshInputs
+from .inputs import EXPRESSION_INPUTS, MESH_NOTE, Deep3DInputs, MeshInputs
 from .model import GOHANetwork
 
 OUTPUTS = ("sr", "raw")
@@ -47,7 +47,7 @@ class _State:
     keep: torch.Tensor              # (1, 1, 512, 512) 1 - parsing mask
     canonical: torch.Tensor         # (1, 3, 32, 256, 256)
     camera: torch.Tensor            # (1, 25) source camera label (goha recipe)
-    face: FaceMeshFrame
+    identity: Any                   # what the input path needs from the source (mesh / coefficients)
 
 
 class GOHA(TalkingHeadModel):
@@ -62,10 +62,11 @@ class GOHA(TalkingHeadModel):
     def __init__(self, checkpoint: str | None = None, sha256: str | None = None, device: str = "cpu", seed: int = 0,
                  render_resolution: int | None = None, num_samples: int | None = None, sr_noise_mode: str = "stored",
                  output: str = "sr", output_size: int | None = None, expression_input: str = "mesh",
-                 config: GOHAConfig | None = None):
+                 bfm: str | None = None, config: GOHAConfig | None = None):
         """`render_resolution` and `num_samples` (coarse = fine) override the released 224² / 48+48 for
         quick runs (no weight changes shape; the notes flag it). `sr_noise_mode`: "stored" (default,
-        deterministic) or "random" (seeded). `expression_input`: "mesh" (offline substitute)."""
+        deterministic) or "random" (seeded). `expression_input`: "mesh" (offline substitute, no files) or
+        "deep3d" (the released pseudo-3DMM: Deep3DFaceRecon weights + `bfm`, your BFM_model_front.mat)."""
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
         if expression_input not in EXPRESSION_INPUTS:
@@ -77,7 +78,8 @@ class GOHA(TalkingHeadModel):
         self.config = replace(config or GOHAConfig(), sr_noise_mode=sr_noise_mode, **overrides)
         self.device, self.seed = torch.device(device), seed
         self.output, self.output_size, self.expression_input = output, output_size, expression_input
-        self.inputs = MeshInputs()
+        if expression_input == "deep3d" and bfm is None:
+            raise InputError(None, "expression_input=deep3d needs the BFM", "add --model-option bfm=BFM_model_front.mat")
         self.checkpoint, self.provenance = checkpoint, {}
         if checkpoint is not None:
             state, self.provenance = load_release(checkpoint, sha256)
@@ -88,6 +90,7 @@ class GOHA(TalkingHeadModel):
             torch.manual_seed(seed)
             self.network = GOHANetwork(self.config)
         self.network.eval().to(self.device)
+        self.inputs = MeshInputs() if expression_input == "mesh" else Deep3DInputs(bfm, self.network.cano_exemplar)
 
     @classmethod
     def from_checkpoint(cls, path, sha256: str | None = None, **kwargs) -> "GOHA":
@@ -131,13 +134,13 @@ class GOHA(TalkingHeadModel):
             notes.append("goha: outputs are the raw 224² renders (output=raw), not the 512² SR images")
         notes.append("goha: " + (UPSTREAM_NOISE_NOTE if self.config.sr_noise_mode == "stored"
                                  else "SR noise drawn per call from a generator seeded with the run seed"))
-        notes.append("goha: " + MESH_NOTE)
+        notes.append("goha: " + self.inputs.note)
         return notes
 
     def config_dict(self) -> dict[str, Any]:
         return {**self.config.to_dict(), "checkpoint": self.checkpoint, "checkpoint_provenance": self.provenance,
                 "seed": self.seed, "output": self.output, "output_size": self.output_size,
-                "expression_input": self.expression_input, "inputs_note": MESH_NOTE}
+                "expression_input": self.expression_input, "inputs_note": self.inputs.note}
 
     def _label(self, camera: Camera) -> torch.Tensor:
         return torch.as_tensor(camera_to_label(camera), dtype=torch.float32, device=self.device)[None]
@@ -148,11 +151,11 @@ class GOHA(TalkingHeadModel):
         if image.ndim != 3 or image.shape[2] != 3:
             raise InputError("source image", f"expected an H×W×3 RGB frame, got shape {image.shape}",
                              "pass an RGB frame")
-        face = self.inputs.observe(image, "source image")
         net = self.network
         src = _to_tensor([image], self.config.input_size).to(self.device)
+        camera, identity = self.inputs.prepare_source(image, src)
         keep = 1 - net.parsing_mask(src)
-        return _State(image, src, keep, net.canonical_plane(src, keep), self._label(self.inputs.camera(face)), face)
+        return _State(image, src, keep, net.canonical_plane(src, keep), self._label(camera), identity)
 
     def _to_output(self, image: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
         if tuple(image.shape[-2:]) != tuple(size):
@@ -165,14 +168,14 @@ class GOHA(TalkingHeadModel):
         if driving is None or len(driving) == 0:
             raise InputError("driving", "GOHA is driven by frames (expression and, without cameras, head pose)",
                              "use a protocol with driving frames")
-        faces = [self.inputs.observe(np.asarray(f), f"driving frame {i}") for i, f in enumerate(driving)]
+        tensors = _to_tensor([np.asarray(f) for f in driving], self.config.input_size).to(self.device)
+        pseudo, head_cameras = self.inputs.drive(state.identity, state.image, driving, tensors, self.config.input_size)
         if cameras:
             cameras = list(cameras)
-            if len(cameras) != len(faces):
-                raise ValueError(f"{len(cameras)} cameras for {len(faces)} driving frames")
+            if len(cameras) != len(head_cameras):
+                raise ValueError(f"{len(cameras)} cameras for {len(head_cameras)} driving frames")
         else:
-            cameras = [self.inputs.camera(f) for f in faces]
-        pseudo = self.inputs.pseudo_3dmm(state.face, state.image, faces, faces[0], self.config.input_size)
+            cameras = head_cameras
         net, gen = self.network, torch.Generator(device=self.device).manual_seed(self.seed)
         size = (self.output_size,) * 2 if self.output_size else state.image.shape[:2]
         frames = []

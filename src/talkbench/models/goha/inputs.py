@@ -16,6 +16,16 @@ say so): the 478-point mediapipe face mesh stands in for the 3DMM fit.
   background -1, resized to 512 as released;
 * cameras: the mesh's rigid head pose (real3d_portrait.driving_pose.mesh_to_deep3d_pose) through the
   `goha` camera recipe.
+
+RELEASED PATH (`expression_input="deep3d"`: needs Deep3DFaceRecon's `epoch_20.pth` from the weights
+registry and your BFM_model_front.mat with its texture model): coefficients from the 512² images resized
+to 224 (bilinear, as `ExpLoss.preprocess`), source identity / texture / lighting + driving expression +
+the exemplar's (`cano_exemplar` buffer) angles and translation, shaded with SH lighting
+(components/shading.py) and drawn with talkbench's rasteriser through Deep3DFaceRecon's camera.
+Cameras: when the protocol gives none, the Deep3DFaceRecon pose of the frame through the `goha` recipe
+(the dataset's EG3D labels come from a separately aligned crop, so this is an approximation). Remaining
+differences (in the notes): no pytorch3d/nvdiffrast anti-aliasing; the network sees the EG3D crop
+resized, as upstream's `get_sudo` does.
 """
 from __future__ import annotations
 
@@ -33,7 +43,7 @@ from ..real3d_portrait.driving_pose import mesh_to_deep3d_pose
 from ..real3d_portrait.real_inputs import CM_TO_MODEL_UNITS, FACE_POINTS, MeshNCC, MeshObserver
 
 DEEP3D_SIZE = 224
-EXPRESSION_INPUTS = ("mesh",)
+EXPRESSION_INPUTS = ("mesh", "deep3d")
 MESH_NOTE = ("offline inputs: pseudo-3DMM image from the mediapipe face mesh (source mesh + driving offset from "
              "the first driving frame, source-image vertex colours, no BFM texture/lighting) instead of "
              "Deep3DFaceRecon coefficients, and head-pose cameras from the mesh's rigid fit (goha recipe); "
@@ -83,6 +93,18 @@ class MeshInputs:
         euler, trans = mesh_to_deep3d_pose(obs.mesh, obs.size[1], obs.size[0])
         return camera_from_3dmm(euler, trans, recipe="goha")
 
+    note = MESH_NOTE
+
+    def prepare_source(self, image: np.ndarray, source: torch.Tensor) -> tuple[Camera, FaceMeshFrame]:
+        face = self.observe(image, "source image")
+        return self.camera(face), face
+
+    def drive(self, face: FaceMeshFrame, image: np.ndarray, frames, tensors: torch.Tensor,
+              size: int) -> tuple[torch.Tensor, list[Camera]]:
+        """Pseudo-3DMM images (T, 3, size, size) and head-pose cameras of the driving frames."""
+        faces = [self.observe(np.asarray(f), f"driving frame {i}") for i, f in enumerate(frames)]
+        return self.pseudo_3dmm(face, image, faces, faces[0], size), [self.camera(f) for f in faces]
+
     @staticmethod
     def pseudo_3dmm(source: FaceMeshFrame, source_image: np.ndarray, driving: list[FaceMeshFrame],
                     reference: FaceMeshFrame, out_size: int) -> torch.Tensor:
@@ -93,4 +115,78 @@ class MeshInputs:
         triangles = MeshNCC(source.canonical).triangles
         colours = vertex_colours(source_image, source.mesh).unsqueeze(0).expand(len(driving), -1, -1)
         image = render_vertex_colours(torch.as_tensor(verts, dtype=torch.float32), triangles, colours)
+        return F.interpolate(image, size=(out_size, out_size), mode="bilinear", align_corners=False)
+
+
+DEEP3D_NOTE = ("released inputs: Deep3DFaceRecon coefficients and the BFM pseudo-3DMM render (talkbench's rasteriser, "
+               "no anti-aliasing); cameras from the frames' Deep3DFaceRecon pose when the protocol gives none")
+
+
+class Deep3DInputs:
+    """The released pseudo-3DMM input: Deep3DFaceRecon coefficients + a textured, SH-lit BFM."""
+
+    name = "deep3d"
+
+    def __init__(self, bfm, exemplar: torch.Tensor):
+        from ...errors import InputError
+        from ..components.morphable import MorphableModel
+
+        self.model = bfm if isinstance(bfm, MorphableModel) else MorphableModel.from_mat(bfm)
+        if not self.model.has_texture:
+            raise InputError(getattr(bfm, "name", bfm), "the 3DMM has no texture model (meantex/texBase)",
+                             "pass Deep3DFaceRecon's BFM_model_front.mat")
+        self.exemplar = exemplar
+        self._net = None
+        self._faces = torch.as_tensor(self.model.faces, dtype=torch.long)
+
+    note = DEEP3D_NOTE
+
+    def prepare_source(self, image: np.ndarray, source: torch.Tensor) -> tuple[Camera, dict]:
+        coeffs = self.coefficients(torch.cat([source, self.exemplar.to(source)]))
+        return self.camera(coeffs[:1]), {"source": coeffs[:1], "exemplar": coeffs[1:]}
+
+    def drive(self, state: dict, image: np.ndarray, frames, tensors: torch.Tensor,
+              size: int) -> tuple[torch.Tensor, list[Camera]]:
+        coeffs = self.coefficients(tensors)
+        n = len(coeffs)
+        pseudo = self.render(state["source"].expand(n, -1), coeffs, state["exemplar"].expand(n, -1), size)
+        return pseudo, [self.camera(coeffs[i:i + 1]) for i in range(n)]
+
+    def net(self):
+        if self._net is None:
+            from ...faces.recon3d import get_deep3d
+
+            self._net = get_deep3d().net  # MissingWeightsError when epoch_20.pth is not installed
+        return self._net
+
+    def coefficients(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) in [-1, 1] -> (B, 257) on the 224² resize, as released."""
+        x = F.interpolate((images + 1) / 2, size=(DEEP3D_SIZE, DEEP3D_SIZE), mode="bilinear", align_corners=False)
+        net = self.net()
+        return net(x.to(next(net.parameters()).device)).to(images.device, torch.float32)
+
+    @staticmethod
+    def camera(coeffs: torch.Tensor) -> Camera:
+        from ...nets.deep3d_resnet import split_coeffs
+
+        c = split_coeffs(coeffs.detach().double().cpu())
+        return camera_from_3dmm(c["angle"][0].numpy(), c["trans"][0].numpy(), recipe="goha")
+
+    def render(self, identity: torch.Tensor, expression: torch.Tensor, pose: torch.Tensor,
+               out_size: int) -> torch.Tensor:
+        """Coefficient rows (B, 257) for identity/texture/lighting, expression, pose -> (B, 3, S, S) in [-1, 1]."""
+        from ...nets.deep3d_resnet import split_coeffs
+        from ..components.cameras import euler_to_rotation_batch
+        from ..components.shading import sh_shade, vertex_normals
+
+        ids, exps, poses = split_coeffs(identity.double()), split_coeffs(expression.double()), split_coeffs(pose.double())
+        m = self.model
+        shape = (torch.as_tensor(m.mean_shape.reshape(-1))[None] + ids["id"] @ torch.as_tensor(m.id_base).T
+                 + exps["exp"] @ torch.as_tensor(m.exp_base).T).view(len(identity), -1, 3)
+        albedo = ((torch.as_tensor(m.mean_tex.reshape(-1))[None] + ids["tex"] @ torch.as_tensor(m.tex_base).T) / 255.0
+                  ).view(len(identity), -1, 3)
+        rot = euler_to_rotation_batch(poses["angle"])
+        posed = shape @ rot + poses["trans"].unsqueeze(1)
+        colour = sh_shade(albedo, vertex_normals(shape, self._faces) @ rot, ids["gamma"])
+        image = render_vertex_colours(posed.float(), self._faces, colour.float())
         return F.interpolate(image, size=(out_size, out_size), mode="bilinear", align_corners=False)
