@@ -5,7 +5,8 @@ tri-plane (cached), its face mesh and head-pose camera. animate(state, driving, 
 frame the pseudo-3DMM image (inputs.py) -> expression plane; appearance features lifted with the
 canonical + expression plane rendered at the source camera (the released `full_rec_tar` order);
 rendered at the target camera (the protocol's cameras, else the driving frame's head pose, as
-`test_celeba_cross.py --transfer_pose 1`), then GFPGAN super-resolution.
+`test_celeba_cross.py --transfer_pose 1`), then GFPGAN super-resolution. Cameras without driving frames
+(novel-view protocols) render the source with its own expression.
 Outputs: `output="sr"` (default) the 512² SR image, `output="raw"` the 224² raw render (GOHA's CelebA
 script writes its FID images from the network output; the raw render is what the paper calls low-res),
 resized to `output_size` (None: the source's size, so predictions match the protocol's resolution).
@@ -166,8 +167,10 @@ class GOHA(TalkingHeadModel):
     @torch.no_grad()
     def animate(self, state: _State, driving=None, cameras: Sequence[Camera] | None = None, audio=None, gt=None):
         if driving is None or len(driving) == 0:
-            raise InputError("driving", "GOHA is driven by frames (expression and, without cameras, head pose)",
-                             "use a protocol with driving frames")
+            if not cameras:
+                raise InputError("driving", "GOHA is driven by frames (expression and, without cameras, head pose)",
+                                 "use a protocol with driving frames or cameras")
+            driving = [state.image] * len(cameras)  # novel views of the source with its own expression
         tensors = _to_tensor([np.asarray(f) for f in driving], self.config.input_size).to(self.device)
         pseudo, head_cameras = self.inputs.drive(state.identity, state.image, driving, tensors, self.config.input_size)
         if cameras:
