@@ -114,3 +114,36 @@ def test_run_with_a_random_checkpoint_says_the_numbers_are_meaningless(random_ch
     assert not summary.comparable
     assert "random initialisation written by talkbench (seed 0): numbers are meaningless" in reasons
     assert "render_resolution=16" in reasons and "numbers are not the paper's" in reasons
+
+
+@pytest.mark.slow
+def test_adapter_on_a_real_face_is_deterministic_and_serves_novel_views():
+    """Reduced network (tests/test_models_goha.TINY) through the adapter's offline mesh inputs."""
+    pytest.importorskip("mediapipe")
+    from PIL import Image
+    from skimage import data
+
+    from talkbench.models.components import cameras as cams
+    from talkbench.models.base import Camera
+    from talkbench.models.goha.adapter import GOHA
+
+    from tests.test_models_goha import TINY
+
+    torch.set_num_threads(1)
+    face = np.asarray(Image.fromarray(data.astronaut()).crop((96, 0, 352, 256)))
+    model = GOHA(config=TINY)
+    state = model.prepare([face])
+    assert torch.allclose(state.camera[0, 16:], torch.tensor([cams.EG3D_FOCAL, 0, 0.5, 0, cams.EG3D_FOCAL, 0.5, 0, 0, 1],
+                                                              dtype=torch.float32))
+    assert abs(state.camera[0, [3, 7, 11]].norm().item() - 2.7) < 1e-4  # goha recipe: radius 2.7, no offsets
+    drv = [face, np.roll(face, 3, axis=1)]
+    a, b = model.animate(state, drv), model.animate(state, drv)
+    assert len(a) == 2 and a[0].shape == (256, 256, 3) and a[0].dtype == np.uint8
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    views = [Camera(cams.lookat_cam2world(math.pi / 2 + d, math.pi / 2), cams.normalized_intrinsics(), "goha")
+             for d in (-0.3, 0.3)]
+    novel = model.animate(state, cameras=views)
+    assert len(novel) == 2 and not np.array_equal(novel[0], novel[1])
+    raw = GOHA(config=TINY, output="raw", output_size=16)
+    assert raw.animate(raw.prepare([face]), drv[:1])[0].shape == (16, 16, 3)
+    assert any("output=raw" in n for n in raw.comparability_notes())
