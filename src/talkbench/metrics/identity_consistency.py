@@ -25,14 +25,14 @@ def consistency(embeddings: np.ndarray) -> float:
     e = unit_rows(embeddings)
     mean = e.mean(axis=0)
     mean /= np.linalg.norm(mean)
-    return float(np.mean(1.0 - e @ mean))
+    return float(np.mean(1.0 - np.clip(e @ mean, -1.0, 1.0)))  # rounding can push cos past 1
 
 
 def drift(embeddings: np.ndarray) -> float:
     e = unit_rows(embeddings)
     w = max(1, len(e) // 4)
     a, b = e[:w].mean(axis=0), e[-w:].mean(axis=0)
-    return float(1.0 - a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return float(1.0 - np.clip(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)), -1.0, 1.0))
 
 
 class _IdentitySeries(TemporalMetric):
