@@ -11,27 +11,14 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, nogil=True)
-def weights_at(o, sc, sr, dc, dr):
-    # affine stepping from the box origin, in this exact order (the test pins bit-identity on it)
-    return ((o[0] + sc[0] * dc) + sr[0] * dr, (o[1] + sc[1] * dc) + sr[1] * dr,
-            (o[2] + sc[2] * dc) + sr[2] * dr, (o[3] + sc[3] * dc) + sr[3] * dr)
-
-
-@nb.njit(cache=True, nogil=True)
-def fragment(k, r, c, n, boxes, coef, faces, inv_w, perspective, zbuf, face_index, bary, depth):
-    """Write pixel k's fragment: triangle n's face, its weights there (perspective-corrected for clip input), its depth."""
-    b, f = boxes[n, 0], boxes[n, 1]
-    l0, l1, l2, d = weights_at(coef[n, 0], coef[n, 1], coef[n, 2], float(c - boxes[n, 2]), float(r - boxes[n, 4]))
-    if perspective:  # weights over w, renormalised
-        l0 = l0 * inv_w[b, faces[f, 0]]
-        l1 = l1 * inv_w[b, faces[f, 1]]
-        l2 = l2 * inv_w[b, faces[f, 2]]
-        total = (l0 + l1) + l2
-        l0, l1, l2 = l0 / total, l1 / total, l2 / total
-    face_index[k] = f
-    bary[k, 0], bary[k, 1], bary[k, 2] = l0, l1, l2
-    depth[k] = zbuf[k]
+@nb.njit(cache=True, nogil=True, inline="always")
+def weights_at(coef, n, dc, dr):
+    """Triangle n's three weights and depth ``dc`` columns and ``dr`` rows from its box origin,
+    stepped in this exact order (the bit-identity test pins it): (origin + per_col·dc) + per_row·dr."""
+    return ((coef[n, 0, 0] + coef[n, 1, 0] * dc) + coef[n, 2, 0] * dr,
+            (coef[n, 0, 1] + coef[n, 1, 1] * dc) + coef[n, 2, 1] * dr,
+            (coef[n, 0, 2] + coef[n, 1, 2] * dc) + coef[n, 2, 2] * dr,
+            (coef[n, 0, 3] + coef[n, 1, 3] * dc) + coef[n, 2, 3] * dr)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -47,13 +34,12 @@ def zbuffer(boxes, coef, faces, inv_w, perspective, B, H, W):
     win = np.full(n_pix, -1, dtype=np.int32)
     for n in range(boxes.shape[0]):
         b, c0, c1, r0, r1 = boxes[n, 0], boxes[n, 2], boxes[n, 3], boxes[n, 4], boxes[n, 5]
-        o, sc, sr = coef[n, 0], coef[n, 1], coef[n, 2]
         for r in range(r0, r1 + 1):
             dr = float(r - r0)
             base = (b * H + r) * W
             entered = False
             for c in range(c0, c1 + 1):
-                l0, l1, l2, d = weights_at(o, sc, sr, float(c - c0), dr)
+                l0, l1, l2, d = weights_at(coef, n, float(c - c0), dr)
                 if l0 >= -1e-9 and l1 >= -1e-9 and l2 >= -1e-9:
                     entered = True
                     k = base + c
@@ -71,6 +57,17 @@ def zbuffer(boxes, coef, faces, inv_w, perspective, B, H, W):
             for c in range(W):
                 k += 1
                 n = win[k]
-                if n >= 0:
-                    fragment(k, r, c, n, boxes, coef, faces, inv_w, perspective, zbuf, face_index, bary, depth)
+                if n < 0:
+                    continue
+                f = boxes[n, 1]
+                l0, l1, l2, d = weights_at(coef, n, float(c - boxes[n, 2]), float(r - boxes[n, 4]))
+                if perspective:  # weights over w, renormalised
+                    l0 = l0 * inv_w[b, faces[f, 0]]
+                    l1 = l1 * inv_w[b, faces[f, 1]]
+                    l2 = l2 * inv_w[b, faces[f, 2]]
+                    total = (l0 + l1) + l2
+                    l0, l1, l2 = l0 / total, l1 / total, l2 / total
+                face_index[k] = f
+                bary[k, 0], bary[k, 1], bary[k, 2] = l0, l1, l2
+                depth[k] = zbuf[k]
     return face_index, bary, depth
