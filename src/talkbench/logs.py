@@ -4,8 +4,6 @@ from __future__ import annotations
 import logging
 import sys
 
-from tqdm import tqdm
-
 LOGGER_NAME = "talkbench"
 
 
@@ -29,4 +27,6 @@ def progress(iterable=None, **kwargs):
     kwargs.setdefault("file", sys.stderr)
     kwargs.setdefault("disable", None)  # tqdm: disable on non-tty
     kwargs.setdefault("leave", False)
+    from tqdm import tqdm  # imported when a bar is drawn, not at CLI start-up
+
     return tqdm(iterable, **kwargs)

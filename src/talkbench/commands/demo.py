@@ -5,9 +5,8 @@ from pathlib import Path
 
 from .output import add_json_flag, emit_json
 
-DEMO_FRAMES = 16
 
-HELP = "build the offline mini benchmark, run the baselines on it and write a report (no data, no GPU, no internet)"
+DEMO_FRAMES = 16
 
 
 def add_arguments(p) -> None:

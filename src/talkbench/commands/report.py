@@ -7,7 +7,7 @@ from ..errors import InputError
 
 from .output import write_or_print
 
-HELP = "leaderboards, plots and HTML reports from result files (and published paper tables)"
+
 FORMATS = ("md", "latex", "html", "csv")
 
 

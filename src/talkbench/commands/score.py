@@ -9,9 +9,6 @@ from ..results.store import write_results
 from ..scoring import ScoreConfig, score_pair
 from .output import add_json_flag, emit_json, print_table
 
-HELP = ("score paired-frame metrics on two image folders or videos (pairs by sorted name / frame index), "
-        "or audio-visual metrics (lse, mouth-audio) on one video with its audio")
-
 
 def add_arguments(p) -> None:
     p.add_argument("--pred", required=True, type=Path, help="prediction: folder of frames or a video")
