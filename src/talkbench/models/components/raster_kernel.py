@@ -22,16 +22,18 @@ def weights_at(coef, n, dc, dr):
 
 
 @nb.njit(cache=True, nogil=True)
-def zbuffer(boxes, coef, faces, inv_w, perspective, B, H, W):
-    """Nearest-depth visibility over each triangle's box, then the fragments of the winners.
+def zbuffer(boxes, coef, faces, inv_w, perspective, B, H, W, zbuf, win, face_index, bary, depth):
+    """Nearest-depth visibility over each triangle's box (scratch ``zbuf`` float64 and ``win`` int32, B·H·W),
+    then every pixel's fragment written into ``face_index`` (B·H·W int64), ``bary`` (B·H·W×3 float32)
+    and ``depth`` (B·H·W float32).
 
     A pixel is inside when its three weights are all ≥ -1e-9 (absorbing rounding of centres
     exactly on an edge); a strictly smaller depth replaces the stored one, so with triangles
     visited in ascending face order the lowest index wins ties. The z pass stores only the
     depth and the winning triangle; the winner's weights are re-evaluated once per pixel."""
     n_pix = B * H * W
-    zbuf = np.full(n_pix, np.inf)
-    win = np.full(n_pix, -1, dtype=np.int32)
+    zbuf[:] = np.inf  # nearest depth so far (float64) and the triangle that has it (-1: none)
+    win[:] = -1
     for n in range(boxes.shape[0]):
         b, c0, c1, r0, r1 = boxes[n, 0], boxes[n, 2], boxes[n, 3], boxes[n, 4], boxes[n, 5]
         for r in range(r0, r1 + 1):
@@ -48,16 +50,16 @@ def zbuffer(boxes, coef, faces, inv_w, perspective, B, H, W):
                         win[k] = n
                 elif entered:  # each weight is monotone along a row, so the covered run has ended
                     break
-    face_index = np.full(n_pix, -1, dtype=np.int64)
-    bary = np.zeros((n_pix, 3), dtype=np.float32)
-    depth = np.zeros(n_pix, dtype=np.float32)
     k = -1
     for b in range(B):
         for r in range(H):
             for c in range(W):
                 k += 1
                 n = win[k]
-                if n < 0:
+                if n < 0:  # uncovered
+                    face_index[k] = -1
+                    bary[k, 0], bary[k, 1], bary[k, 2] = 0.0, 0.0, 0.0
+                    depth[k] = 0.0
                     continue
                 f = boxes[n, 1]
                 l0, l1, l2, d = weights_at(coef, n, float(c - boxes[n, 2]), float(r - boxes[n, 4]))
@@ -70,4 +72,3 @@ def zbuffer(boxes, coef, faces, inv_w, perspective, B, H, W):
                 face_index[k] = f
                 bary[k, 0], bary[k, 1], bary[k, 2] = l0, l1, l2
                 depth[k] = zbuf[k]
-    return face_index, bary, depth

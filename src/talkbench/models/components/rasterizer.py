@@ -109,12 +109,16 @@ def rasterize_fragments(verts: torch.Tensor, faces: torch.Tensor, height: int, w
     coef = _affine_coefficients(tx[b_idx, f_idx], ty[b_idx, f_idx], tz[b_idx, f_idx], x_lo[b_idx, f_idx], y_lo[b_idx, f_idx])
     boxes = torch.stack([b_idx, f_idx, x_lo[b_idx, f_idx].long(), x_hi[b_idx, f_idx].long(),
                          y_lo[b_idx, f_idx].long(), y_hi[b_idx, f_idx].long()], 1)
-    perspective = verts.shape[-1] == 4
     from .raster_kernel import zbuffer  # numba: imported (and compiled, once) on first use
 
-    face_index, bary, depth = zbuffer(boxes.numpy(), coef.numpy(), faces.numpy(), inv_w.numpy(), perspective, B, H, W)
-    return Fragments(torch.from_numpy(face_index).view(B, H, W).to(dev), torch.from_numpy(bary).view(B, H, W, 3).to(dev),
-                     torch.from_numpy(depth).view(B, H, W).to(dev))
+    # outputs allocated by torch (whose freed blocks are reused call after call) and filled by the kernel
+    face_index = torch.empty(B, H, W, dtype=torch.long)
+    bary = torch.empty(B, H, W, 3, dtype=torch.float32)
+    depth = torch.empty(B, H, W, dtype=torch.float32)
+    zbuf, win = torch.empty(B * H * W, dtype=torch.float64), torch.empty(B * H * W, dtype=torch.int32)
+    zbuffer(boxes.numpy(), coef.numpy(), faces.numpy(), inv_w.numpy(), verts.shape[-1] == 4, B, H, W, zbuf.numpy(),
+            win.numpy(), face_index.view(-1).numpy(), bary.view(-1, 3).numpy(), depth.view(-1).numpy())
+    return Fragments(face_index.to(dev), bary.to(dev), depth.to(dev))
 
 
 def _affine_coefficients(x3, y3, z3, x0, y0) -> torch.Tensor:
