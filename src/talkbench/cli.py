@@ -24,8 +24,9 @@ class Command(NamedTuple):
 # so `talkbench --help` imports no command module (and with it no torch, mediapipe or ray).
 COMMANDS: dict[str, Command] = {
     "ls": Command("ls", "list metrics (with their cards), protocols, models, published tables or weights"),
-    "score": Command("score", "score paired-frame metrics on two image folders or videos (pairs by sorted name / frame "
-                     "index), or audio-visual metrics (lse, mouth-audio) on one video with its audio"),
+    "score": Command("score", "score one prediction (a video or frame folder) without a protocol: paired-frame and set-level "
+                     "metrics against --gt (frames pair by sorted name / index), audio-visual metrics (lse, mouth-audio) "
+                     "with its audio"),
     "score-matrix": Command("score_matrix", "summarise a saved T×N×N multiview score matrix: synthesis, nvs, nvv, ivv"),
     "run": Command("run", "run a protocol on a model or on your own outputs"),
     "validate": Command("validate", "check a dataset's on-disk layout, or a folder of predictions against a protocol"),
