@@ -83,7 +83,7 @@ def rasterize_fragments(verts: torch.Tensor, faces: torch.Tensor, height: int, w
     coefficients) is vectorised in torch; coverage and the z-test run in one compiled pass over each
     triangle's bounding box (numba, :func:`raster_kernel.zbuffer`), in face order, so ties keep the lowest index.
     Tensors on another device are rasterised on the CPU and the fragments moved back.
-    ``chunk_elements`` is accepted for compatibility and ignored (the kernel holds no temporaries).
+    ``chunk_elements`` is accepted for compatibility and ignored (there are no per-triangle temporaries now).
     """
     if faces.dim() != 2 or faces.shape[1] != 3:
         raise ValueError(f"faces must be F×3, got {tuple(faces.shape)}")
