@@ -76,7 +76,7 @@ def _edge_weights(px, py, x, y):
 
 
 def rasterize_fragments(verts: torch.Tensor, faces: torch.Tensor, height: int, width: int, *,
-                        cull_backfaces: bool = False, chunk_elements: int | None = None) -> Fragments:
+                        cull_backfaces: bool = False, chunk_elements: int = 1 << 22) -> Fragments:
     """Visibility of ``faces`` (F×3 long, shared by the batch) for ``verts`` (B×V×3|4); see the module doc.
 
     Per-triangle set-up (screen positions, culling, bounding boxes, the affine barycentric/depth
