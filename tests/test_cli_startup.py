@@ -48,8 +48,11 @@ def test_start_up_imports_no_heavy_dependency(argv):
 
 
 def test_help_import_cost_is_a_small_multiple_of_bare_python():
-    base = sum(import_profile("-c", "pass").values())
-    help_cost = sum(import_profile("-m", "talkbench.cli", "--help").values())
+    # fastest of 5 alternating runs each: a busy machine inflates single runs, not the fastest
+    base, help_cost = float("inf"), float("inf")
+    for _ in range(5):
+        base = min(base, sum(import_profile("-c", "pass").values()))
+        help_cost = min(help_cost, sum(import_profile("-m", "talkbench.cli", "--help").values()))
     # bare interpreter ~30 ms of imports here; 0.5 s would be ~15×. --help measured ~3×.
     assert help_cost <= 8 * base, (help_cost, base)
 
