@@ -38,4 +38,11 @@ def run(args) -> int:
         sys.stdout.write(md)
     for reason in comp.incomparable:
         print(f"talkbench compare: incomparable: {reason}", file=sys.stderr)
+    if comp.lost_items:
+        print(f"talkbench compare: {len(comp.lost_items)} item(s) evaluated in BASE are not in NEW: "
+              + ", ".join(comp.lost_items), file=sys.stderr)
+    for m in comp.regressions:
+        print(f"talkbench compare: {m.metric}: {m.verdict}" + (f" ({m.note})" if m.note else ""), file=sys.stderr)
+    for line in comp.ignored:
+        print(f"talkbench compare: ignored {line}", file=sys.stderr)
     return comp.exit_code
