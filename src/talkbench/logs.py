@@ -205,6 +205,8 @@ def _is_terminal(stream) -> bool:
 
 def progress(iterable=None, **kwargs):
     """A tqdm bar on a terminal; periodic plain lines otherwise (see LineProgress)."""
+    from tqdm import tqdm  # imported when progress is shown, not at CLI start-up
+
     stream = kwargs.get("file") or sys.stderr
     if kwargs.get("disable") is True:
         kwargs.setdefault("file", stream)
@@ -213,8 +215,6 @@ def progress(iterable=None, **kwargs):
         return LineProgress(iterable, **kwargs)
     kwargs.setdefault("file", stream)
     kwargs.setdefault("leave", False)
-    from tqdm import tqdm  # imported when a bar is drawn, not at CLI start-up
-
     return tqdm(iterable, **kwargs)
 
 
