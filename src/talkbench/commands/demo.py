@@ -5,7 +5,6 @@ from pathlib import Path
 
 from .output import add_json_flag, emit_json
 
-
 DEMO_FRAMES = 16
 
 

@@ -8,7 +8,6 @@ from ..reports.table import LATEX_WIDTHS
 
 from .output import write_or_print
 
-
 FORMATS = ("md", "latex", "html", "csv")
 
 
