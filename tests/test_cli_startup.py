@@ -53,8 +53,9 @@ def test_help_import_cost_is_a_small_multiple_of_bare_python():
     for _ in range(5):
         base = min(base, sum(import_profile("-c", "pass").values()))
         help_cost = min(help_cost, sum(import_profile("-m", "talkbench.cli", "--help").values()))
-    # bare interpreter ~30 ms of imports here; 0.5 s would be ~15×. --help measured ~3×.
-    assert help_cost <= 8 * base, (help_cost, base)
+    # bare interpreter ~33 ms of imports here, so the 0.5 s is ~15×; --help measures ~3× on a quiet
+    # machine (the torch import it used to do alone was > 100×)
+    assert help_cost <= 15 * base, (help_cost, base)
 
 
 def test_help_lists_every_command_without_importing_it():
