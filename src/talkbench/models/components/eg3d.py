@@ -43,6 +43,7 @@ class EG3DConfig:
     mapping_layers: int = 2
     mapping_lr_multiplier: float = 0.01
     plane_resolution: int = 256
+    plane_features: int = PLANE_FEATURES  # channels per plane (EG3D: 32; reduced only in test configurations)
     channel_base: int = 32768
     channel_max: int = 512
     superresolution: str = "hybrid8xdc"
@@ -172,7 +173,7 @@ class SynthesisNetwork(nn.Module):
 class StyleGAN2Backbone(nn.Module):
     def __init__(self, cfg: EG3DConfig):
         super().__init__()
-        self.synthesis = SynthesisNetwork(cfg.w_dim, cfg.plane_resolution, 3 * PLANE_FEATURES, cfg.channel_base,
+        self.synthesis = SynthesisNetwork(cfg.w_dim, cfg.plane_resolution, 3 * cfg.plane_features, cfg.channel_base,
                                           cfg.channel_max)
         self.mapping = MappingNetwork(cfg.z_dim, cfg.c_dim, cfg.w_dim, self.synthesis.num_ws, cfg.mapping_layers,
                                       cfg.mapping_lr_multiplier)
@@ -188,7 +189,7 @@ class TriPlaneGenerator(nn.Module):
         self.backbone = StyleGAN2Backbone(cfg)
         self.superresolution = SuperresolutionHybrid(cfg.superresolution, PLANE_FEATURES, cfg.w_dim, cfg.sr_antialias,
                                                      cfg.sr_conv_clamp)
-        self.decoder = OSGDecoder(PLANE_FEATURES, lr_multiplier=cfg.decoder_lr_multiplier)
+        self.decoder = OSGDecoder(cfg.plane_features, output_dim=PLANE_FEATURES, lr_multiplier=cfg.decoder_lr_multiplier)
         self.renderer = ImportanceRenderer(cfg.render_options())
 
     @property
@@ -212,7 +213,7 @@ class TriPlaneGenerator(nn.Module):
         cam2world, intrinsics = c[:, :16].reshape(-1, 4, 4), c[:, 16:25].reshape(-1, 3, 3)
         origins, dirs = sample_rays(cam2world, intrinsics, res)
         n = planes.shape[0]
-        tri = planes.reshape(n, 3, PLANE_FEATURES, planes.shape[-2], planes.shape[-1])
+        tri = planes.reshape(n, 3, self.config.plane_features, planes.shape[-2], planes.shape[-1])
         feats, depth, opacity, _ = self.renderer(tri, self.decoder, origins, dirs, generator=generator)
         feature_image = feats.permute(0, 2, 1).reshape(n, feats.shape[-1], res, res).contiguous()
         out = {"image_raw": feature_image[:, :3], "image_features": feature_image,
