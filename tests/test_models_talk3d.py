@@ -183,3 +183,49 @@ def test_checkpoint_with_code_is_refused(tmp_path):
     torch.save(raw, tmp_path / "evil.pt")
     with pytest.raises(UnsafePickleError):
         load_checkpoint(tmp_path / "evil.pt")
+
+
+def _tiny_model(**kw):
+    from dataclasses import replace
+
+    from talkbench.models.talk3d.model import Talk3DModel, random_generator, random_identity
+
+    cfg = replace(tiny_config(neural_rendering_resolution=16, num_samples_coarse=4, num_samples_fine=4), **kw)
+    g = random_generator(cfg, 0)
+    return cfg, g, random_identity(g, 0)
+
+
+def test_render_adds_the_delta_plane_and_runs_either_super_resolution():
+    from talkbench.models.components.gfpgan import GFPGANConfig, GFPGANv1Clean
+    from talkbench.models.talk3d.adapter import camera_labels
+    from talkbench.models.talk3d.model import Talk3DModel
+
+    cfg, g, ident = _tiny_model()
+    torch.manual_seed(0)
+    model = Talk3DModel(cfg, g).eval()
+    tokens = torch.randn(1, 5, 64)
+    labels = camera_labels(torch.zeros(1), torch.zeros(1))
+    with torch.no_grad():
+        out = model.render(ident, tokens, labels, generator=torch.Generator().manual_seed(0))
+        delta = model.delta_planes(ident, tokens)
+        direct = g.render(ident.planes + delta, ident.ws, labels, generator=torch.Generator().manual_seed(0))
+    assert out["image"].shape == (1, 3, 128, 128) and out["image_raw"].shape == (1, 3, 16, 16)
+    assert torch.allclose(out["image"], direct["image"]) and delta.abs().max() > 0
+    cfg_g, g2, ident2 = _tiny_model(superresolution="gfpgan")
+    gfp = GFPGANv1Clean(GFPGANConfig(out_size=32, narrow=0.125))
+    model = Talk3DModel(cfg_g, g2, gfp).eval()
+    with torch.no_grad():
+        out = model.render(ident2, tokens, labels)
+        up = torch.nn.functional.interpolate(out["image_raw"], size=(32, 32), mode="bilinear", align_corners=False)
+        assert torch.allclose(out["image"], gfp(up)[0])
+    assert out["image"].shape == (1, 3, 32, 32)
+
+
+def test_adapter_needs_a_generator_for_a_released_checkpoint(tmp_path):
+    from talkbench.errors import InputError
+    from talkbench.models.registry import get_model_class
+
+    torch.manual_seed(0)
+    path = save_checkpoint(tmp_path / "May_demo.pt", Talk3DNetworks(tiny_config()).state_dict())
+    with pytest.raises(InputError, match="generator=G_tune.pkl"):
+        get_model_class("talk3d").from_checkpoint(path)

@@ -188,6 +188,10 @@ class Talk3D(TalkingHeadModel):
 
     # -- checkpoints -----------------------------------------------------------------------------
     @classmethod
+    def from_checkpoint(cls, path, sha256: str | None = None, **kwargs) -> "Talk3D":
+        return cls(checkpoint=str(path), sha256=sha256, **kwargs)
+
+    @classmethod
     def write_random_checkpoint(cls, path, seed: int = 0, config: Talk3DConfig | None = None) -> Path:
         """Random-initialised networks in the released container, marked as such (pipeline tests)."""
         cfg = config or RELEASED
