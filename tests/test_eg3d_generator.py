@@ -177,6 +177,10 @@ def test_reads_persistence_pickle_without_running_its_code(tmp_path, monkeypatch
     out = loaded.synthesis(ws, label(), generator=torch.Generator().manual_seed(5))
     assert ref["image"].shape == (1, 3, 128, 128)
     assert torch.allclose(out["image"], ref["image"]) and torch.allclose(out["image_raw"], ref["image_raw"])
+    fixed = load_generator(path, plane_convention="fixed", neural_rendering_resolution=8, depth_resolution=4)
+    assert (fixed.config.plane_convention, fixed.config.neural_rendering_resolution, fixed.config.depth_resolution) == \
+        ("fixed", 8, 4)
+    assert not marker.exists()
 
 
 class _Evil:
@@ -223,3 +227,27 @@ def test_not_a_pickle_is_a_clear_error(tmp_path):
     path.write_bytes(b"not a pickle at all")
     with pytest.raises(InputError, match="cannot be read"):
         read_pickle(path)
+
+
+def test_reads_live3dportrait_converted_pth_with_easydict_kwargs(tmp_path, monkeypatch):
+    torch.manual_seed(2)
+    g = TriPlaneGenerator(tiny_config()).eval()
+    dnnlib, util = types.ModuleType("dnnlib"), types.ModuleType("dnnlib.util")
+
+    class EasyDict(dict):
+        pass
+
+    EasyDict.__module__, EasyDict.__qualname__ = "dnnlib.util", "EasyDict"
+    util.EasyDict = EasyDict
+    monkeypatch.setitem(sys.modules, "dnnlib", dnnlib)
+    monkeypatch.setitem(sys.modules, "dnnlib.util", util)
+    kwargs = EasyDict({k: v for k, v in INIT_KWARGS.items() if k != "rendering_kwargs"})
+    path = tmp_path / "ffhqrebalanced512-128.pth"
+    torch.save({"G_init_args": (), "G_init_kwargs": kwargs, "G": g.state_dict(), "D": {},
+                "G_neural_rendering_resolution": 16, "G_renderinig_kwargs": EasyDict(INIT_KWARGS["rendering_kwargs"])}, path)
+    monkeypatch.delitem(sys.modules, "dnnlib.util")
+    with pytest.raises(Exception):
+        torch.load(path, weights_only=True)
+    loaded = load_generator(path)
+    assert loaded.config == config_from_init_kwargs(INIT_KWARGS, 16)
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in g.state_dict().items())

@@ -241,7 +241,8 @@ class EG3DCheckpoint:
     source: str = ""
 
     def config(self, plane_convention: str = "eg3d", **overrides: Any) -> EG3DConfig:
-        return config_from_init_kwargs(self.init_kwargs, self.neural_rendering_resolution, plane_convention, **overrides)
+        resolution = overrides.pop("neural_rendering_resolution", self.neural_rendering_resolution)
+        return config_from_init_kwargs(self.init_kwargs, resolution, plane_convention, **overrides)
 
 
 def read_generator_file(path: str | Path, sha256: str | None = None) -> EG3DCheckpoint:
