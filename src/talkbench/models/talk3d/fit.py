@@ -67,7 +67,12 @@ def _option(options: dict, key: str, default: Any, cast=str):
     return cast(value)
 
 
-def read_clip(data: Path, audio: str | None, size: int, n_frames: int | None, wav2vec2, cfg: Talk3DConfig) -> ClipData:
+def resize(frames: torch.Tensor, size: int) -> torch.Tensor:
+    return F.interpolate(frames, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+
+
+def read_clip(data: Path, audio: str | None, n_frames: int | None, wav2vec2, cfg: Talk3DConfig) -> ClipData:
+    """Frames at their own size in [-1, 1] and the audio windows of every frame."""
     from ...io.audio import has_audio, read_audio
     from ...io.frames import open_frames
     from .audio import SAMPLE_RATE
@@ -84,7 +89,6 @@ def read_clip(data: Path, audio: str | None, size: int, n_frames: int | None, wa
         raise InputError(data, "no audio for the clip", "pass --option audio=WAV (or a video with an audio track, or aud.wav in the folder)")
     samples = read_audio(wav, SAMPLE_RATE).samples
     t = torch.as_tensor(np.stack(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
-    t = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
     windows = audio_condition(wav2vec2, samples, len(frames), cfg.audio_window, cfg.audio_sequence)
     return ClipData(t, windows)
 
@@ -111,7 +115,6 @@ class Talk3DFit:
         self.sr = _option(o, "sr", False, bool)
         self.config = replace(base, learning_rate=_option(o, "lr", base.learning_rate, float),
                               batch_size=_option(o, "batch", base.batch_size, int))
-        self.generator_note = None
         self.notes = [NOT_APPLIED, "SR tuning stage not run"]
         self.gen = seed_everything(request.seed)
         generator_path = _option(o, "generator", None)
@@ -137,11 +140,9 @@ class Talk3DFit:
         self.identity_lr = _option(o, "identity_lr", 0.05, float)
         self.wav2vec2_setting = self._wav2vec2_setting(o)
         w2v = load_wav2vec2(self.wav2vec2_setting["weights"], device=request.device, **self.wav2vec2_setting["config"])
-        size = self.config.neural_rendering_resolution
-        self.data = read_clip(request.data, _option(o, "audio", None), size, _option(o, "frames", None, int), w2v,
-                              self.config)
-        self.sr_frames = (F.interpolate(self.data.frames, size=(self.model.generator.config.image_resolution,) * 2,
-                                        mode="bilinear", align_corners=False) if self.sr else None)
+        clip = read_clip(request.data, _option(o, "audio", None), _option(o, "frames", None, int), w2v, self.config)
+        self.sr_frames = resize(clip.frames, self.model.generator.config.image_resolution) if self.sr else None
+        self.data = ClipData(resize(clip.frames, self.config.neural_rendering_resolution), clip.windows)
         self.train_idx, self.heldout_idx = self.data.split(self.config.train_fraction)
         self.lpips = lpips_loss()
         if self.lpips is None:
