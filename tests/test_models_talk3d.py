@@ -229,3 +229,41 @@ def test_adapter_needs_a_generator_for_a_released_checkpoint(tmp_path):
     path = save_checkpoint(tmp_path / "May_demo.pt", Talk3DNetworks(tiny_config()).state_dict())
     with pytest.raises(InputError, match="generator=G_tune.pkl"):
         get_model_class("talk3d").from_checkpoint(path)
+
+
+def test_released_files_flow_through_the_adapter(tmp_path, monkeypatch):
+    """May_demo.pt-style checkpoint (pickled Adam), an EG3D persistence pickle as G_tune.pkl and the person's
+    w: the adapter builds the fixed-plane generator, the identity from w, and renders a 512² frame."""
+    from talkbench.models.registry import get_model_class
+    from talkbench.models.talk3d.adapter import camera_labels
+
+    from .test_eg3d_generator import TriPlaneGenerator as G, tiny_config as eg3d_tiny, write_persistence_pickle
+
+    torch.manual_seed(0)
+    nets = Talk3DNetworks()
+    raw = {k: {} for k in ("deltaplane_predictor", "blink_encoder", "camera_encoder", "audio_net", "audio_att_net")}
+    for key, value in nets.state_dict().items():
+        top, _, rest = key.partition(".")
+        if top in raw:
+            raw[top][rest] = value
+    opt = torch.optim.Adam(nets.parameters(), lr=5e-4)
+    raw.update(null_vector=nets.null_vector.detach(), epoch=3, iter=100, optimizer=opt,
+               scheduler=torch.optim.lr_scheduler.StepLR(opt, 2, 0.98))
+    torch.save(raw, tmp_path / "May_demo.pt")
+    g = G(eg3d_tiny()).eval()
+    write_persistence_pickle(tmp_path / "G_tune.pkl", g, monkeypatch)
+    w = torch.randn(14, 512)
+    torch.save(w, tmp_path / "inversion_w_person.pt")
+    model = get_model_class("talk3d").from_checkpoint(
+        tmp_path / "May_demo.pt", generator=str(tmp_path / "G_tune.pkl"), w_person=str(tmp_path / "inversion_w_person.pt"),
+        neural_rendering_resolution=16, num_samples=4)
+    gen = model.model.generator
+    assert gen.config.plane_convention == "fixed" and gen.config.superresolution == "hybrid2x"
+    assert torch.equal(model.identity.ws[0, 5], w[0])  # w_person[:1] repeated to every layer
+    with torch.no_grad():
+        assert torch.allclose(model.identity.planes, g.planes(w[:1].expand(14, -1)[None]), atol=1e-5)
+        tokens = model.model.networks.tokens(torch.randn(1, 8, 44, 16), torch.zeros(1, 1), torch.zeros(1, 3),
+                                             torch.zeros(1, 6))
+        out = model.model.render(model.identity, tokens, camera_labels(torch.zeros(1), torch.zeros(1)))
+    assert out["image"].shape == (1, 3, 128, 128) and torch.isfinite(out["image"]).all()
+    assert not any("random initialisation" in n for n in model.comparability_notes())
