@@ -171,6 +171,16 @@ SPECS: tuple[WeightsSpec, ...] = (
         note="HubertForCTC dump (~1.26 GB; `hubert.` prefix, CTC lm_head ignored), read by components/hubert.py; "
         "sha256 = the hub's Git-LFS oid shown for revision d36ebff (no checkpoint manifest exists for this file)",
     ),
+    # -- audio features (Talk3D) ---------------------------------------------------------------------
+    WeightsSpec(
+        id="wav2vec2-large-xlsr-53-esperanto", file="wav2vec2-large-xlsr-53-esperanto/pytorch_model.bin",
+        sha256=None, size_bytes=None,
+        urls=("https://huggingface.co/cpierse/wav2vec2-large-xlsr-53-esperanto/resolve/main/pytorch_model.bin",),
+        licence="Apache-2.0 (cpierse/wav2vec2-large-xlsr-53-esperanto model card)", install="talkbench", manifest=None,
+        backbone="wav2vec2-large-xlsr-53-esperanto",
+        note="Wav2Vec2ForCTC dump (~1.26 GB): Talk3D's 44-d audio features (RAD-NeRF asr.py), built from its config "
+        "by models/talk3d/audio.py; no published sha256 (the run records the file's own hash)",
+    ),
     # -- segmentation (Real3D-Portrait's official pre-processing) ---------------------------------
     WeightsSpec(
         id="selfie_multiclass_256x256", file="selfie_multiclass_256x256.tflite", sha256=None, size_bytes=None,

@@ -11,6 +11,9 @@ recipe id that produced it:
 | real3d    | 0.006, 0.161          | no                       | 4.2647                  | smoothed, re-anchored|
 | otavatar  | 0.015, 0.161          | no                       | 4.2647·f_fit/1050       | translation ×2.7/4   |
 
+VIVE3D (Talk3D) cameras are not built from a 3DMM pose but from (yaw, pitch) offsets: `camera_from_angles`
+(look-at pivot (0, 0.05, 0.2), radius 2.7, focal 3.6), inverted by `angles_from_camera`.
+
 All start from Deep3DFaceRecon's pose: R = compute_rotation(euler) = (Rz·Ry·Rx)ᵀ, t_z -= 10 (camera
 distance), centre c = -R·t, c *= 0.27, offsets, rotation right-multiplied by diag(1, -1, -1).
 """
@@ -162,3 +165,38 @@ def lookat_cam2world(yaw: float, pitch: float, radius: float = 2.7, lookat=(0.0,
     pose[:3, :3] = np.stack([right, new_up, forward], axis=1)
     pose[:3, 3] = origin
     return pose
+
+
+@dataclass(frozen=True)
+class AngleRecipe:
+    """Cameras given by (yaw, pitch) offsets from frontal: EG3D's LookAtPoseSampler at yaw/pitch π/2 + offset
+    on a sphere of `radius` about the world origin, looking at `pivot`, with a fixed normalised focal."""
+
+    name: str
+    focal: float
+    pivot: tuple[float, float, float]
+    radius: float = 2.7
+
+
+#: VIVE3D / Talk3D: `EG3D_Generator.set_camera_parameters(focal_length=3.6, cam_pivot=[0, 0.05, 0.2])`
+ANGLE_RECIPES: dict[str, AngleRecipe] = {"vive3d": AngleRecipe("vive3d", 3.6, (0.0, 0.05, 0.2))}
+
+
+def camera_from_angles(yaw: float, pitch: float, recipe: str = "vive3d") -> Camera:
+    """yaw, pitch in radians (0, 0 = frontal; VIVE3D's `inversion_0-0_angles.pt` rows) -> Camera."""
+    r = ANGLE_RECIPES[recipe]
+    pose = lookat_cam2world(np.pi / 2 + float(yaw), np.pi / 2 + float(pitch), r.radius, r.pivot)
+    return Camera(cam2world=pose, intrinsics=normalized_intrinsics(r.focal), recipe=recipe)
+
+
+def angles_from_camera(camera: Camera) -> tuple[float, float]:
+    """Inverse of `camera_from_angles`: the (yaw, pitch) offsets that place the camera where it is."""
+    r = ANGLE_RECIPES[camera.recipe]
+    o = np.asarray(camera.cam2world, dtype=np.float64)[:3, 3]
+    radius = float(np.linalg.norm(o))
+    phi = float(np.arccos(np.clip(o[1] / radius, -1.0, 1.0)))
+    theta = np.pi - float(np.arctan2(o[2], o[0]))
+    v = (1 - np.cos(phi)) / 2  # LookAtPoseSampler: phi = arccos(1 - 2v), v = vertical / π
+    if abs(radius - r.radius) > 1e-6:
+        raise ValueError(f"camera is {radius:.4f} from the origin, not on the {r.name} sphere ({r.radius})")
+    return theta - np.pi / 2, v * np.pi - np.pi / 2

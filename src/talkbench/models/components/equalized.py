@@ -92,6 +92,13 @@ def upsample2d(x: torch.Tensor, f: torch.Tensor, up: int = 2) -> torch.Tensor:
     return upfirdn2d(x, f, up=up, padding=(p0, p1, p0, p1), gain=up * up)
 
 
+def downsample2d(x: torch.Tensor, f: torch.Tensor, down: int = 2) -> torch.Tensor:
+    """StyleGAN2's `upfirdn2d.downsample2d`: FIR low-pass with f, then keep every `down`-th pixel."""
+    fw = f.shape[-1]
+    p0, p1 = (fw - down + 1) // 2, (fw - down) // 2
+    return upfirdn2d(x, f, down=down, padding=(p0, p1, p0, p1))
+
+
 class Conv2dLayer(nn.Module):
     """Equalised-lr conv (no up/down sampling needed by the models here)."""
 

@@ -5,6 +5,8 @@ Layouts follow EG3D's `SynthesisLayer`/`ToRGBLayer`/`SynthesisBlock` (keys `weig
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -88,39 +90,87 @@ class ToRGBLayer(nn.Module):
 
 
 class SynthesisBlock(nn.Module):
-    """StyleGAN2 'skip' block: conv0 (2× up when in_channels > 0 and up=2), conv1, toRGB; consumes 3 ws."""
+    """StyleGAN2 'skip' block: conv0 (2× up when up=2), conv1, toRGB; consumes 3 ws.
 
-    num_ws = 3
+    `in_channels=0` is the first block of a synthesis network: a learned constant (`const`) replaces
+    the input and conv0, so it consumes 2 ws (conv1, toRGB)."""
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, img_channels: int = 3,
                  up: int = 2, conv_clamp: float | None = None):
         super().__init__()
+        self.in_channels, self.up = in_channels, up
+        if in_channels == 0:
+            self.const = nn.Parameter(torch.randn([out_channels, resolution, resolution]))
         self.register_buffer("resample_filter", setup_filter())
-        self.up = up
-        self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=up, conv_clamp=conv_clamp)
+        if in_channels != 0:
+            self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=up, conv_clamp=conv_clamp)
         self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution, conv_clamp=conv_clamp)
         self.torgb = ToRGBLayer(out_channels, img_channels, w_dim, conv_clamp=conv_clamp)
 
-    def forward(self, x: torch.Tensor, img: torch.Tensor | None, ws: torch.Tensor, noise_mode: str = "none",
+    @property
+    def num_conv(self) -> int:
+        return 1 if self.in_channels == 0 else 2
+
+    @property
+    def num_ws(self) -> int:
+        return self.num_conv + 1
+
+    def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor, noise_mode: str = "none",
                 generator: torch.Generator | None = None):
-        w0, w1, w2 = ws.unbind(dim=1)
-        x = self.conv0(x, w0, noise_mode, generator)
-        x = self.conv1(x, w1, noise_mode, generator)
+        w_iter = iter(ws.unbind(dim=1))
+        if self.in_channels == 0:
+            x = self.const.to(ws.dtype).unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
+        else:
+            x = self.conv0(x, next(w_iter), noise_mode, generator)
+        x = self.conv1(x, next(w_iter), noise_mode, generator)
         if img is not None and self.up > 1:
             img = upsample2d(img, self.resample_filter)
-        y = self.torgb(x, w2).to(torch.float32)
+        y = self.torgb(x, next(w_iter)).to(torch.float32)
         img = y if img is None else img + y
         return x, img
 
 
-class SuperresolutionHybrid8XDC(nn.Module):
-    """EG3D 128 -> 512 super-resolution (block0 32->256 ch @256, block1 256->128 ch @512)."""
+@dataclass(frozen=True)
+class SuperresolutionSpec:
+    """One of EG3D's `SuperresolutionHybrid*` modules: block0 (channels -> c0 at r0, up `up0`) and block1
+    (c0 -> c1 at the output resolution, 2× up); the input is resized to `input_resolution` first."""
 
-    def __init__(self, channels: int = 32, w_dim: int = 512, input_resolution: int = 128, antialias: bool = True):
+    input_resolution: int
+    output_resolution: int
+    block0_channels: int
+    block1_channels: int
+    block0_up: int
+
+
+#: EG3D training/superresolution.py, by name
+SUPERRESOLUTION_SPECS: dict[str, SuperresolutionSpec] = {
+    "hybrid2x": SuperresolutionSpec(64, 128, 128, 64, 1),
+    "hybrid4x": SuperresolutionSpec(128, 256, 128, 64, 1),
+    "hybrid8x": SuperresolutionSpec(128, 512, 128, 64, 2),
+    "hybrid8xdc": SuperresolutionSpec(128, 512, 256, 128, 2),
+}
+
+
+class SuperresolutionHybrid(nn.Module):
+    """EG3D's hybrid super-resolution: the rendered feature image (32 ch) and raw RGB -> RGB at the output
+    resolution, styled by the last w only. `conv_clamp` is 256 where EG3D runs the SR in fp16
+    (`sr_num_fp16_res > 0`, the FFHQ checkpoints) and None otherwise; we compute in fp32 either way."""
+
+    def __init__(self, kind: str = "hybrid8xdc", channels: int = 32, w_dim: int = 512, antialias: bool = True,
+                 conv_clamp: float | None = None, input_resolution: int | None = None):
         super().__init__()
-        self.input_resolution, self.antialias = input_resolution, antialias
-        self.block0 = SynthesisBlock(channels, 256, w_dim, resolution=256)
-        self.block1 = SynthesisBlock(256, 128, w_dim, resolution=512)
+        try:
+            spec = SUPERRESOLUTION_SPECS[kind]
+        except KeyError:
+            raise ValueError(f"unknown super-resolution {kind!r}; use one of {sorted(SUPERRESOLUTION_SPECS)}") from None
+        self.kind, self.spec, self.antialias = kind, spec, antialias
+        self.input_resolution = input_resolution or spec.input_resolution
+        r1 = spec.output_resolution
+        r0 = r1 // 2 if spec.block0_up == 2 else spec.input_resolution
+        self.block0 = SynthesisBlock(channels, spec.block0_channels, w_dim, resolution=r0, up=spec.block0_up,
+                                     conv_clamp=conv_clamp)
+        self.block1 = SynthesisBlock(spec.block0_channels, spec.block1_channels, w_dim, resolution=r1,
+                                     conv_clamp=conv_clamp)
 
     def resize_input(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.input_resolution:
@@ -134,3 +184,11 @@ class SuperresolutionHybrid8XDC(nn.Module):
         x, rgb = self.block0(x, rgb, ws, noise_mode)
         x, rgb = self.block1(x, rgb, ws, noise_mode)
         return rgb
+
+
+class SuperresolutionHybrid8XDC(SuperresolutionHybrid):
+    """EG3D 128 -> 512 super-resolution (block0 32->256 ch @256, block1 256->128 ch @512)."""
+
+    def __init__(self, channels: int = 32, w_dim: int = 512, input_resolution: int = 128, antialias: bool = True,
+                 conv_clamp: float | None = None):
+        super().__init__("hybrid8xdc", channels, w_dim, antialias, conv_clamp, input_resolution)
