@@ -17,6 +17,7 @@ MODELS: dict[str, str] = {
     "input-view": "talkbench.baselines.simple:InputView",
     "landmark-warp": "talkbench.baselines.landmark_warp:LandmarkWarp",
     "real3d-portrait": "talkbench.models.real3d_portrait.adapter:Real3DPortrait",
+    "export3d": "talkbench.models.export3d.adapter:Export3D",
 }
 
 
