@@ -88,6 +88,10 @@ class Export3D(TalkingHeadModel):
         self.extractor = InputExtractor(expression_source)
 
     @classmethod
+    def from_checkpoint(cls, path, sha256: str | None = None, **kwargs) -> "Export3D":
+        return cls(checkpoint=str(path), sha256=sha256, **kwargs)
+
+    @classmethod
     def write_random_checkpoint(cls, path, seed: int = 0, config: Export3DConfig | None = None) -> Path:
         torch.manual_seed(seed)
         cfg = config or PAPER

@@ -16,9 +16,28 @@ from .config import Export3DConfig
 from .layers import DownBlock
 
 
+class ExpressionStandardiser(nn.Module):
+    """β -> (β − mean) / std per coefficient, with the training data's statistics (buffers saved in
+    checkpoints; identity until `set_statistics`)."""
+
+    def __init__(self, expression_dim: int = 64):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(expression_dim))
+        self.register_buffer("std", torch.ones(expression_dim))
+
+    @torch.no_grad()
+    def set_statistics(self, expressions: torch.Tensor, floor: float = 1e-3) -> None:
+        self.mean.copy_(expressions.mean(0))
+        self.std.copy_(expressions.std(0).clamp_min(floor))
+
+    def forward(self, expression: torch.Tensor) -> torch.Tensor:
+        return (expression - self.mean) / self.std
+
+
 class LearnedBasisScaling(nn.Module):
     def __init__(self, expression_dim: int = 64, n_basis: int = 25, basis_dim: int = 256, hidden: int = 256):
         super().__init__()
+        self.standardise = ExpressionStandardiser(expression_dim)
         self.coefficients = nn.Sequential(nn.Linear(expression_dim, hidden), nn.LeakyReLU(0.2),
                                           nn.Linear(hidden, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, n_basis))
         self.basis_weight = nn.Parameter(torch.randn(basis_dim, n_basis))
@@ -31,7 +50,7 @@ class LearnedBasisScaling(nn.Module):
 
     def scales(self, expression: torch.Tensor) -> torch.Tensor:
         """λ (B, n)."""
-        return self.coefficients(expression)
+        return self.coefficients(self.standardise(expression))
 
     def components(self, expression: torch.Tensor) -> torch.Tensor:
         """(B, n, d): λ_i v_i, whose sum over i is β' (the cross-attention variant attends to them)."""
@@ -47,6 +66,7 @@ class DirectExpression(nn.Module):
 
     def __init__(self, expression_dim: int = 64, out_dim: int = 256, hidden: int = 256):
         super().__init__()
+        self.standardise = ExpressionStandardiser(expression_dim)
         self.net = nn.Sequential(nn.Linear(expression_dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
                                  nn.LeakyReLU(0.2), nn.Linear(hidden, out_dim))
 
@@ -54,7 +74,7 @@ class DirectExpression(nn.Module):
         return self(expression)[:, None]
 
     def forward(self, expression: torch.Tensor) -> torch.Tensor:
-        return self.net(expression)
+        return self.net(self.standardise(expression))
 
 
 def build_expression_encoder(cfg: Export3DConfig) -> nn.Module:
@@ -64,18 +84,24 @@ def build_expression_encoder(cfg: Export3DConfig) -> nn.Module:
 
 
 class ImageEncoder(nn.Module):
-    """f_I: residual strided conv blocks, global average pooling, linear to d."""
+    """f_I: residual strided conv blocks with batch normalisation, global average pooling, linear to d.
+
+    A contrastive batch holds frames of one video, so the batch statistics are the video's: batch
+    normalisation takes out what all its frames share (the appearance) and keeps what differs."""
 
     def __init__(self, channels: tuple[int, ...] = (64, 128, 256, 512), out_dim: int = 256):
         super().__init__()
         self.stem = nn.Conv2d(3, channels[0], 3, 1, 1)
-        self.blocks = nn.Sequential(*(DownBlock(a, b) for a, b in zip(channels[:1] + channels[:-1], channels)))
+        self.blocks = nn.ModuleList(DownBlock(a, b) for a, b in zip(channels[:1] + channels[:-1], channels))
+        self.norms = nn.ModuleList(nn.BatchNorm2d(c) for c in channels)
         self.head = nn.Linear(channels[-1], out_dim)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) in [-1, 1] -> (B, d)."""
-        x = F.leaky_relu(self.blocks(self.stem(image)), 0.2)
-        return self.head(x.mean(dim=(2, 3)))
+        x = self.stem(image)
+        for block, norm in zip(self.blocks, self.norms):
+            x = norm(block(x))
+        return self.head(F.leaky_relu(x, 0.2).mean(dim=(2, 3)))
 
 
 def contrastive_loss(image_features: torch.Tensor, expression_features: torch.Tensor, temperature: float,

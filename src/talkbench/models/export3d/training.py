@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -35,7 +36,7 @@ from .network import Export3DNetwork
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 STAGES = ("clebs", "generator", "all")
-OWN_OPTIONS = ("stage", "preset", "clebs", "clebs_steps", "holdout", "expression_source")
+OWN_OPTIONS = ("stage", "preset", "clebs", "clebs_steps", "holdout", "expression_source", "identities")
 
 
 @dataclass
@@ -71,7 +72,8 @@ def discover_clips(root: Path) -> list[tuple[str, str, list[Path]]]:
     return out
 
 
-def load_clips(root: Path, size: int, extractor: InputExtractor, holdout: float) -> tuple[list[Clip], list[str]]:
+def load_clips(root: Path, size: int, extractor: InputExtractor, holdout: float,
+               identities: Sequence[str] | None = None) -> tuple[list[Clip], list[str]]:
     from PIL import Image
 
     from .adapter import frames_to_tensor
@@ -79,6 +81,8 @@ def load_clips(root: Path, size: int, extractor: InputExtractor, holdout: float)
     clips, notes = [], []
     dropped = 0
     for name, identity, files in discover_clips(root):
+        if identities is not None and identity not in identities:
+            continue
         frames = [np.asarray(Image.open(f).convert("RGB")) for f in files]
         keep, exps, labels = [], [], []
         for i, frame in enumerate(frames):
@@ -93,7 +97,7 @@ def load_clips(root: Path, size: int, extractor: InputExtractor, holdout: float)
         if len(keep) < 2:
             continue
         n_train = max(1, int(round(len(keep) * (1 - holdout))))
-        clips.append(Clip(name, identity, frames_to_tensor([frames[i] for i in keep], size).numpy(),
+        clips.append(Clip(name, identity, np.ascontiguousarray(frames_to_tensor([frames[i] for i in keep], size).numpy()),
                           np.stack(exps), np.stack(labels), n_train))
     if dropped:
         notes.append(f"{dropped} frames without a face were left out")
@@ -152,10 +156,15 @@ class ClipSampler:
         return tuple(torch.as_tensor(np.stack(a)) for a in (src, drv, exp, cam))
 
 
+def training_expressions(clips: list[Clip]) -> torch.Tensor:
+    return torch.as_tensor(np.concatenate([c.expressions[:c.n_train] for c in clips]))
+
+
 def pretrain_clebs(cfg: Export3DConfig, clips: list[Clip], steps: int, seed: int, out: Path, device: str = "cpu",
                    log_path: Path | None = None) -> tuple[CLeBSPretrainer, list[float]]:
     gen = seed_everything(seed)
     model = CLeBSPretrainer(cfg).to(device)
+    model.expression_encoder.standardise.set_statistics(training_expressions(clips))
     sampler = ClipSampler(clips, gen)
     k = min(cfg.clebs_batch_size, min(c.n_train for c in clips))
     if k < 2:
@@ -194,7 +203,8 @@ def _lpips_loss(cfg: Export3DConfig, notes: list[str]):
     return net
 
 
-def build_generator_network(cfg: Export3DConfig, clebs_state: dict | None, init: Path | None) -> Export3DNetwork:
+def build_generator_network(cfg: Export3DConfig, clips: list[Clip], clebs_state: dict | None,
+                            init: Path | None) -> Export3DNetwork:
     net = Export3DNetwork(cfg)
     if init is not None:
         ckpt = load_checkpoint(init)
@@ -208,6 +218,8 @@ def build_generator_network(cfg: Export3DConfig, clebs_state: dict | None, init:
         if clebs_state is not None:
             net.expression_encoder.load_state_dict(clebs_state, strict=True)
         net.expression_encoder.requires_grad_(False)  # "no further training is required" (§3.1)
+    elif init is None:
+        net.expression_encoder.standardise.set_statistics(training_expressions(clips))
     return net
 
 
@@ -235,7 +247,10 @@ def fit(request: FitRequest) -> FitReport:
     cfg, own = parse_options(dict(request.options))
     holdout = float(own.get("holdout", 0.25))
     extractor = InputExtractor(own.get("expression_source", "mesh"))
-    clips, notes = load_clips(request.data, cfg.image_size, extractor, holdout)
+    identities = own.get("identities")
+    if isinstance(identities, str):
+        identities = [i for i in identities.split(",") if i]
+    clips, notes = load_clips(request.data, cfg.image_size, extractor, holdout, identities)
     out = Path(request.out)
     log = out / "fit_log.jsonl"
     provenance = {"random_init": False, "seed": int(request.seed), "data": str(request.data),
@@ -258,7 +273,7 @@ def fit(request: FitRequest) -> FitReport:
         clebs_state = ckpt.state_dict.get("expression_encoder")
         if clebs_state is None:
             raise InputError(own["clebs"], "holds no CLeBS expression encoder", "pass a stage=clebs checkpoint")
-    net = build_generator_network(cfg, clebs_state, request.init)
+    net = build_generator_network(cfg, clips, clebs_state, request.init)
     steps = request.steps or cfg.steps
     losses = train_generator(net, clips, steps, request.seed, request.device, log, notes)
     path = save_checkpoint(out / "export3d.pt", "generator", cfg, {"network": net.state_dict()},
@@ -267,3 +282,48 @@ def fit(request: FitRequest) -> FitReport:
     if own.get("expression_source", "mesh") == "mesh":
         notes.append("expressions and cameras from the offline mesh source, not Deep3DFaceRecon")
     return FitReport(path, steps, losses, notes)
+
+
+@dataclass
+class HeldOutScores:
+    psnr: float                 # dB over all held-out frames (model resolution)
+    aed: float | None           # mean mesh expression distance (cm) over frames where both have a face
+    faces_found: float          # share of generated held-out frames where the mesh found a face
+    n_frames: int
+
+
+@torch.no_grad()
+def evaluate_held_out(net: Export3DNetwork, clips: list[Clip], seed: int = 0, analysis=None,
+                      analysis_size: int = 256) -> HeldOutScores:
+    """Frame 0 of each clip animated by its held-out frames (expression and camera of each): PSNR
+    against them, and AED as aed_mediapipe defines it (pose-free 478-point meshes, mean per-point
+    distance in canonical cm), both frames upsampled to `analysis_size` for the face mesh."""
+    from ...faces.pose import mesh_pose
+    from ...metrics.coeff_distance import mesh_expression_distance
+
+    if analysis is None:
+        from ...faces.analysis import FrameAnalysis
+
+        analysis = FrameAnalysis(cache_dir=None)
+    net.eval()
+    gen = torch.Generator().manual_seed(seed)
+    preds, gts = [], []
+    for clip in clips:
+        idx = np.arange(clip.n_train, len(clip))
+        if not len(idx):
+            continue
+        src = torch.as_tensor(clip.frames[:1]).expand(len(idx), -1, -1, -1)
+        out = net(src, torch.as_tensor(clip.expressions[idx]), torch.as_tensor(clip.labels[idx]), generator=gen)
+        preds.append(out["image"].clamp(-1, 1))
+        gts.append(torch.as_tensor(clip.frames[idx]))
+    pred, gt = torch.cat(preds), torch.cat(gts)
+    to_u8 = lambda t: ((t + 1) * 127.5).round()  # noqa: E731
+    mse = ((to_u8(pred) - to_u8(gt)) ** 2).mean(dim=(1, 2, 3)).clamp_min(1e-10)
+    psnr = float((10 * torch.log10(255.0 ** 2 / mse)).mean())
+    big = lambda t: F.interpolate(t, size=(analysis_size,) * 2, mode="bilinear", align_corners=False)  # noqa: E731
+    frames = lambda t: list(to_u8(big(t)).clamp(0, 255).byte().permute(0, 2, 3, 1).numpy())  # noqa: E731
+    rp = analysis.run("landmarks:mediapipe-478@mediapipe", frames(pred))
+    rg = analysis.run("landmarks:mediapipe-478@mediapipe", frames(gt))
+    dists = [mesh_expression_distance(mesh_pose(a["points"])["canonical_mesh"], mesh_pose(b["points"])["canonical_mesh"])
+             for a, b in zip(rp, rg) if a.ok and b.ok]
+    return HeldOutScores(psnr, float(np.mean(dists)) if dists else None, sum(r.ok for r in rp) / len(rp), len(rp))
