@@ -100,8 +100,9 @@ class InputExtractor:
         return DrivingInputs(np.stack(exps), cams)
 
     def _deep3d(self, frames, what: str) -> DrivingInputs:
-        from ...metrics.coeff_distance import ANGLE, EXP, TRANS
+        from ...nets.deep3d_resnet import COEFF_SLICES
 
+        EXP, ANGLE, TRANS = COEFF_SLICES["exp"], COEFF_SLICES["angle"], COEFF_SLICES["trans"]
         records = self.analysis.run("deep3d@fan-68", frames)
         self._missing(records, what)
         coeffs = [np.asarray(r["coeffs"], dtype=np.float64) for r in records]

@@ -334,7 +334,6 @@ def evaluate_held_out(net: Export3DNetwork, clips: list[Clip], seed: int = 0, an
     against them, and AED as aed_mediapipe defines it (pose-free 478-point meshes, mean per-point
     distance in canonical cm), both frames upsampled to `analysis_size` for the face mesh."""
     from ...faces.pose import mesh_pose
-    from ...metrics.coeff_distance import mesh_expression_distance
 
     if analysis is None:
         from ...faces.analysis import FrameAnalysis
@@ -359,8 +358,9 @@ def evaluate_held_out(net: Export3DNetwork, clips: list[Clip], seed: int = 0, an
     frames = lambda t: list(to_u8(big(t)).clamp(0, 255).byte().permute(0, 2, 3, 1).numpy())  # noqa: E731
     rp = analysis.run("landmarks:mediapipe-478@mediapipe", frames(pred))
     rg = analysis.run("landmarks:mediapipe-478@mediapipe", frames(gt))
-    dists = [mesh_expression_distance(mesh_pose(a["points"])["canonical_mesh"], mesh_pose(b["points"])["canonical_mesh"])
-             for a, b in zip(rp, rg) if a.ok and b.ok]
+    # aed_mediapipe's formula: mean per-point distance of the two pose-free meshes (canonical cm)
+    dists = [float(np.linalg.norm(mesh_pose(a["points"])["canonical_mesh"] - mesh_pose(b["points"])["canonical_mesh"],
+                                  axis=1).mean()) for a, b in zip(rp, rg) if a.ok and b.ok]
     lm_dists = lm68_expression_distances(frames(pred), frames(gt), analysis)
     return HeldOutScores(psnr, float(np.mean(dists)) if dists else None, sum(r.ok for r in rp) / len(rp), len(rp),
                          float(np.mean(lm_dists)) if lm_dists else None)
