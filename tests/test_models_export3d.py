@@ -200,3 +200,22 @@ def test_mesh_expression_is_the_pose_free_expression_points_in_decimetres():
     beta = mesh_expression(mesh)
     assert beta.shape == (64,) and beta.dtype == np.float32 and len(set(MESH_EXPRESSION_POINTS)) == 32
     np.testing.assert_allclose(beta[:4], [78 / 10, -156 / 10, 81 / 10, -162 / 10], rtol=1e-6)
+
+
+def test_ls_models_card_and_init_checkpoint_cli(tmp_path, capsys):
+    from talkbench.cli import main
+    from talkbench.models.parameters import count_parameters
+
+    assert main(["ls", "models", "--json"]) == 0
+    row = {r["name"]: r for r in __import__("json").loads(capsys.readouterr().out)}["export3d"]
+    table = {r["module"]: r["parameters"] for r in row["parameter_table"]}
+    with torch.device("meta"):
+        net = Export3DNetwork(PAPER)
+    assert table["export3d"] == count_parameters(net) == 28_160_384
+    assert table["export3d.generator.low_res_blocks"] == count_parameters(net.generator.low_res_blocks)
+    assert sum(v for k, v in table.items() if k.count(".") == 1 and k.startswith("export3d.")) == table["export3d"]
+    assert "never the authors'" in row["description"] or "none released" in row["description"]
+    out = tmp_path / "e3d.pt"
+    assert main(["init-checkpoint", "--model", "export3d", "--out", str(out), "--seed", "1"]) == 0
+    ckpt = load_checkpoint(out)
+    assert ckpt.stage == "random" and ckpt.config == PAPER and ckpt.provenance == {"random_init": True, "seed": 1}
