@@ -67,7 +67,7 @@ class InputExtractor:
     @property
     def analysis(self):
         if self._analysis is None:
-            from ...faces.analysis import FrameAnalysis
+            from ...analysis.stage import FrameAnalysis
 
             self._analysis = FrameAnalysis()
         return self._analysis

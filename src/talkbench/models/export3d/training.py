@@ -314,7 +314,7 @@ def landmark_expression_distance(pred_lm: np.ndarray, gt_lm: np.ndarray) -> floa
 def lm68_expression_distances(pred: list[np.ndarray], gt: list[np.ndarray], analysis) -> list[float]:
     """dlib's 68-point predictor on both frames inside the face box detected on the ground truth: the
     predictor always returns points, so frames the mesh cannot read (blurry early outputs) still count."""
-    from ...faces.analysers import largest_face
+    from ...analysis.face_analysers import largest_face
     from ...faces.landmarks import get_landmarker
 
     boxes = analysis.run("faces:mediapipe", gt)
@@ -336,7 +336,7 @@ def evaluate_held_out(net: Export3DNetwork, clips: list[Clip], seed: int = 0, an
     from ...faces.pose import mesh_pose
 
     if analysis is None:
-        from ...faces.analysis import FrameAnalysis
+        from ...analysis.stage import FrameAnalysis
 
         analysis = FrameAnalysis(cache_dir=None)
     net.eval()
