@@ -67,9 +67,9 @@ class InputExtractor:
     @property
     def analysis(self):
         if self._analysis is None:
-            from ...analysis.stage import FrameAnalysis
+            from ...analysis.stage import default_analysis
 
-            self._analysis = FrameAnalysis()
+            self._analysis = default_analysis()  # the process's shared, disk-cached analysis
         return self._analysis
 
     def __call__(self, frames: Sequence[np.ndarray], what: str = "driving") -> DrivingInputs:
