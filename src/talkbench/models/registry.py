@@ -22,6 +22,7 @@ MODELS: Registry[type[TalkingHeadModel]] = Registry("model", {
     "real3d-portrait": "talkbench.models.real3d_portrait.adapter:Real3DPortrait",
     "goha": "talkbench.models.goha.adapter:GOHA",
     "talk3d": "talkbench.models.talk3d.adapter:Talk3D",
+    "export3d": "talkbench.models.export3d.adapter:Export3D",
 }, group=ENTRY_POINT_GROUP, check=subclass_check(TalkingHeadModel, "model"), direct=True,
     hint="`talkbench ls models` lists them; your own model: --model package.module:Class.")
 
