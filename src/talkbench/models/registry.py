@@ -17,6 +17,8 @@ MODELS: dict[str, str] = {
     "input-view": "talkbench.baselines.simple:InputView",
     "landmark-warp": "talkbench.baselines.landmark_warp:LandmarkWarp",
     "real3d-portrait": "talkbench.models.real3d_portrait.adapter:Real3DPortrait",
+    "lp3d": "talkbench.models.lp3d.adapter:LP3D",
+    "coherent3d": "talkbench.models.coherent3d.adapter:Coherent3D",
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import InputError
+from ..geometry import most_frontal
 from ..io.audio import AudioSpan
 from ..io.frameset import FrameSet
 from ..metrics.context import ItemContext
@@ -173,7 +174,9 @@ def multiview_nxn(item: dict, adapters: dict[str, DatasetAdapter], dataset: str)
         masks = FrameSet(lambda: [mask_sets[serials[j]].arrays[t] for t, _, j in order], names)
     source = FrameSet(lambda: [views[s].arrays[0] for s in serials], [f"view_{s}" for s in serials])
 
-    ref_serial = item.get("reference_camera") or serials[frontal_index(cameras)]
+    # the near-frontal reference image reconstruction models such as Coherent3D get: the item's
+    # `reference_camera`, else the rig's most frontal camera, at the first frame
+    ref_serial = item.get("reference_camera") or serials[most_frontal([c.cam2world for c in cameras])]
 
     def generate(model) -> list[np.ndarray]:
         if isinstance(model, ReconstructionModel):
@@ -188,14 +191,6 @@ def multiview_nxn(item: dict, adapters: dict[str, DatasetAdapter], dataset: str)
 
     return ItemInputs(source, target, None, None, masks, generate, len(order), serials=serials,
                       meta={"nxn": {"T": T, "N": n, "serials": serials, "reference": ref_serial}})
-
-
-def frontal_index(cameras: list[Camera]) -> int:
-    """The most frontal camera of a rig: viewing axis closest to the rig's mean viewing axis (first on ties).
-    Its first frame is the near-frontal reference image reconstruction models such as Coherent3D get."""
-    axes = np.stack([np.asarray(c.cam2world, dtype=np.float64)[:3, 2] for c in cameras])
-    mean = axes.mean(0)
-    return int(np.argmax(np.round(axes @ (mean / np.linalg.norm(mean)), 9)))
 
 
 def nxn_renders(model: ReconstructionModel, videos: list[list[np.ndarray]], cameras: list[Camera],
