@@ -25,6 +25,7 @@ class MultiviewClip:
     serials: list[str]
     frames: dict[str, list[np.ndarray]]  # serial -> T uint8 H×W×3 frames
     cameras: dict[str, Camera]
+    masks: dict[str, list[np.ndarray]] | None = None  # serial -> T uint8 H×W foreground masks, where the data has them
 
     @property
     def n_frames(self) -> int:
@@ -54,7 +55,10 @@ def read_multiview(root: str | Path, subjects: Sequence[str] | None = None) -> l
         counts = {len(v) for v in frames.values()}
         if len(counts) != 1 or 0 in counts:
             raise InputError(folder, f"cameras hold different or zero frame counts {sorted(counts)}", "rebuild the multiview set")
-        clips.append(MultiviewClip(f"multiview/{folder.name}", serials, frames, cameras))
+        masks = None
+        if all((folder / "masks" / s).is_dir() for s in serials):
+            masks = {s: [read_image_array(p)[..., 0] for p in list_images(folder / "masks" / s)] for s in serials}
+        clips.append(MultiviewClip(f"multiview/{folder.name}", serials, frames, cameras, masks))
     if not clips:
         raise InputError(base, "holds no subjects" + (f" named {list(subjects)}" if subjects else ""), "check the subjects option")
     return clips
@@ -69,7 +73,10 @@ def from_adapter(dataset: str, root: str | Path, clip_ids: Sequence[str], serial
     out = []
     for clip in clip_ids:
         frames = {s: list(ds.frames(Ref(clip, "all", s)).arrays) for s in serials}
-        out.append(MultiviewClip(clip, list(serials), frames, {s: ds.camera(clip, s) for s in serials}))
+        mask_sets = {s: ds.masks(Ref(clip, "all", s)) for s in serials}
+        masks = ({s: [m[..., 0] if m.ndim == 3 else m for m in mask_sets[s].arrays] for s in serials}
+                 if all(m is not None for m in mask_sets.values()) else None)
+        out.append(MultiviewClip(clip, list(serials), frames, {s: ds.camera(clip, s) for s in serials}, masks))
     return out
 
 

@@ -12,7 +12,7 @@
 * each sample is a short video (the training frames, in order) of one input camera, so the fuser's recurrence
   is trained; novel cameras are drawn at random. Only undistorters, visibility and fusers are optimised.
 
-Options: preset, lp3d, batch, lr, frames, subjects, render_loss, w_undist/w_fusion/w_vis/w_render, dataset/clips/serials.
+Options: preset, lp3d, batch, lr, frames, subjects, render_loss, render_resolution (no-SR configurations), w_undist/w_fusion/w_vis/w_render, dataset/clips/serials.
 """
 from __future__ import annotations
 
@@ -49,10 +49,12 @@ class _Teacher:
     """Everything the frozen LP3D gives a clip, computed once: canonical plane, raw planes of every view,
     pseudo-GT planes, visibility ground truths and the photographs at the rendering size."""
 
-    def __init__(self, net: Coherent3DNetwork, clips, frames: list[int], device):
+    def __init__(self, net: Coherent3DNetwork, clips, frames: list[int], device, render_resolution: int | None = None):
         lp = net.lp3d
         cfg = lp.config
-        out_size = 512 if cfg.super_resolution else cfg.neural_rendering_resolution
+        #: rays per side of the training renders (only without SR may it differ from the configuration's)
+        self.render_resolution = None if cfg.super_resolution else (render_resolution or cfg.neural_rendering_resolution)
+        out_size = 512 if cfg.super_resolution else self.render_resolution
         images, self.cams = view_tensors(clips, frames, cfg.image_size, cfg.camera_radius)
         refs, _ = view_tensors(clips, [0], cfg.image_size, cfg.camera_radius)
         self.front = [c.serials.index(c.frontal()) for c in clips]
@@ -91,6 +93,7 @@ def _render_loss(kind: str, device):
 
 def fit_coherent3d(request: FitRequest) -> FitReport:
     opts = request.options
+    request.out.mkdir(parents=True, exist_ok=True)
     gen = seed_everything(request.seed)
     notes = []
     state = None
@@ -117,7 +120,7 @@ def fit_coherent3d(request: FitRequest) -> FitReport:
     net.lp3d.eval()
     clips = load_training_clips(request.data, opts)
     frames = frame_indices(opts.get("frames"), clips[0].n_frames)
-    teacher = _Teacher(net, clips, frames, dev)
+    teacher = _Teacher(net, clips, frames, dev, int(opts["render_resolution"]) if opts.get("render_resolution") else None)
     render_loss = _render_loss(cfg.render_loss, dev)
     if cfg.render_loss != "lpips":
         notes.append(f"render loss {cfg.render_loss} instead of the paper's LPIPS")
@@ -145,7 +148,7 @@ def fit_coherent3d(request: FitRequest) -> FitReport:
             for view in (j, [teacher.front[a] for a in k]):  # a novel camera and the frontal one
                 c2w = torch.stack([teacher.cams[a][0][c] for a, c in zip(k, view)])
                 ks = torch.stack([teacher.cams[a][1][c] for a, c in zip(k, view)])
-                img = net.lp3d.render(out["fused"], c2w, ks, generator=gen)["image"]
+                img = net.lp3d.render(out["fused"], c2w, ks, generator=gen, resolution=teacher.render_resolution)["image"]
                 target = torch.stack([teacher.targets[a][t, c] for a, c in zip(k, view)])
                 l_render = l_render + render_loss(img, target) / 2
             total = total + w.undist * l_undist + w.fusion * l_fusion + w.vis * l_vis + w.render * l_render

@@ -3,8 +3,9 @@
 
 Ground truth (the paper defers it to its supplement, which talkbench does not have; this is our definition):
 march the rays of a camera through a tri-plane (EG3D stratified samples, no jitter), project every sample
-onto the three planes, and add its rendering weight to the texel it falls in; a texel is visible (1) when
-the weights it gathers exceed `threshold`, else 0.
+onto the three planes, and keep the largest rendering weight of the samples falling in each texel; a texel
+is visible (1) when that weight exceeds `threshold`, else 0 (so thin empty space in front of a surface,
+whose samples each weigh little, is not "visible"; the surface is, on every plane).
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ class VisibilityEstimator(nn.Module):
 @torch.no_grad()
 def visibility_ground_truth(planes: torch.Tensor, decoder, renderer: ImportanceRenderer, cam2world: torch.Tensor,
                             intrinsics: torch.Tensor, ray_resolution: int, out_resolution: int, samples: int = 24,
-                            threshold: float = 1e-2) -> torch.Tensor:
+                            threshold: float = 0.05) -> torch.Tensor:
     """(B, 3, 1, R, R) binary visibility of each plane texel from the camera (see the module docstring)."""
     o = renderer.options
     b = planes.shape[0]
@@ -55,5 +56,5 @@ def visibility_ground_truth(planes: torch.Tensor, decoder, renderer: ImportanceR
     inside = (col >= 0) & (col < out_resolution) & (row >= 0) & (row < out_resolution)
     w = weights.reshape(b, 1, -1).expand(-1, 3, -1) * inside
     idx = (row.clamp(0, out_resolution - 1) * out_resolution + col.clamp(0, out_resolution - 1))
-    acc = torch.zeros(b, 3, out_resolution * out_resolution, device=planes.device).scatter_add_(2, idx, w)
-    return (acc > threshold).float().view(b, 3, 1, out_resolution, out_resolution)
+    top = torch.zeros(b, 3, out_resolution * out_resolution, device=planes.device).scatter_reduce_(2, idx, w, "amax")
+    return (top > threshold).float().view(b, 3, 1, out_resolution, out_resolution)

@@ -80,7 +80,7 @@ class LP3D(ReconstructionModel):
             notes.append(f"lp3d: no checkpoint, random initialisation of preset '{self.preset}' (seed {self.seed}): numbers are meaningless")
         elif self.provenance.get("random_init"):
             notes.append(f"lp3d: checkpoint {Path(self.checkpoint).name} is a random initialisation written by talkbench: numbers are meaningless")
-        elif self.provenance.get("source_layout") == "real3d-portrait":
+        if self.provenance.get("source_layout") == "real3d-portrait":
             notes.append("lp3d: weights are Real3D-Portrait's image-to-plane network, decoder and EG3D SR blocks "
                          "(an LP3D-style encoder with BatchNorm, trained by Real3D-Portrait), not NVIDIA's unreleased LP3D")
         elif self.provenance.get("trained_by") == "talkbench":
