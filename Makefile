@@ -31,11 +31,10 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 system-deps:
-	@# Debian packages used by tests (headless chromium for the HTML report, espeak-ng for speech).
+	@# Debian packages used by tests (headless chromium for the HTML report).
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  missing=""; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
-	  command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	  if [ -n "$$missing" ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || echo "could not install$$missing; the tests needing them are skipped"; fi; \
 	fi
 

@@ -10,7 +10,22 @@ import numpy as np
 from talkbench.io.video import write_video
 from talkbench.models.base import ModelInfo, TalkingHeadModel
 from talkbench.protocols.datasets.nersemble import SERIALS
-from talkbench.protocols.generate import HDTF_TEST_CLIPS
+from talkbench.protocols.spec import load_protocol
+
+REPO = Path(__file__).resolve().parents[1]
+#: the 19 HDTF test clips, in the published order, as the shipped hdtf-same-id manifest lists them
+HDTF_TEST_CLIPS = tuple(item["id"] for item in load_protocol("hdtf-same-id").items)
+
+
+def maintenance_script(name: str):
+    """A module of scripts/protocols/ (the generators of the shipped protocol files), imported by path."""
+    import importlib.util
+
+    path = REPO / "scripts" / "protocols" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"talkbench_scripts_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def clip_frames(seed: int, n: int, size: int = 32) -> list[np.ndarray]:
@@ -81,17 +96,13 @@ class BlendModel(TalkingHeadModel):
 
 def write_protocol(folder: Path, pid: str, items: list[dict], **spec_fields) -> Path:
     """A test protocol spec + manifest in `folder` (put it on TALKBENCH_PROTOCOL_PATH)."""
-    from talkbench.protocols.generate import render
+    from talkbench.protocols.writer import write_protocol as write
 
     spec = {"id": pid, "version": "1.0", "title": pid, "dataset": "custom", "dataset_version": "test", "task": "reenactment",
             "list_status": "synthetic", "description": "test protocol", "references": [], "metrics": ["psnr"],
             "defaults": {"fps": None, "resolution": None, "background": "full"}, "comparable": True}
     spec.update(spec_fields)
-    text, body = render(spec, items)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{pid}.yaml").write_text(text, encoding="utf-8")
-    (folder / f"{pid}.jsonl").write_bytes(body)
-    return folder / f"{pid}.yaml"
+    return write(folder, spec, items)[0]
 
 
 def save_frames(folder: Path, frames) -> None:

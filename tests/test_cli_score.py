@@ -34,8 +34,10 @@ def test_score_folder_pair(capsys, frame_pair):
     data = json.loads(out)
     expect = np.mean([peak_signal_noise_ratio(g, p, data_range=255) for p, g in zip(pred, gt)])
     assert data["metrics"]["psnr"]["value"] == pytest.approx(expect, abs=1e-6)
-    assert data["counts"] == {"expected": 5, "evaluated": 5, "missing": 0}
-    assert data["comparable"] is False
+    # one ad-hoc item of 5 frame pairs, summarised by the protocol runner's own code
+    assert data["counts"] == {"expected": 1, "evaluated": 1, "missing": 0}
+    assert data["metrics"]["psnr"]["n"] == 1 and data["metrics"]["psnr"]["extra"]["frames"] == 5
+    assert data["protocol"]["id"] == "adhoc" and data["comparable"] is False
 
 
 def test_score_mismatched_counts_exit_2(capsys, frame_pair):
@@ -53,11 +55,16 @@ def test_corrupt_frame_named_and_not_scored(capsys, frame_pair, tmp_path):
     code, out, err = run_cli(capsys, "score", "--pred", str(pred_dir), "--gt", str(gt_dir), "--json", "--out", str(tmp_path / "res"))
     assert code == 1  # partial result
     data = json.loads(out)
-    assert data["metrics"]["psnr"]["n"] == 4 and data["metrics"]["psnr"]["n_missing"] == 1
-    assert data["missing"][0]["item"] == "frame_002.png" and str(bad) in data["missing"][0]["reason"]
-    assert str(bad) in err
+    _, _, pred, gt = frame_pair
+    kept = [k for k in range(5) if k != 2]
+    expect = np.mean([peak_signal_noise_ratio(gt[k], pred[k], data_range=255) for k in kept])
+    assert data["metrics"]["psnr"]["value"] == pytest.approx(expect, abs=1e-6)  # the bad frame is left out, not 0
+    assert data["metrics"]["psnr"]["extra"]["frames"] == 4 and data["run"]["frames_left_out"] == 1
+    missing = {(m["item"], m["metric"]): m["reason"] for m in data["missing"]}
+    assert set(missing) == {(f"{pred_dir.name}/frame_002.png", m) for m in ("psnr", "ssim", "l1")}
+    assert all(str(bad) in r for r in missing.values()) and str(bad) in err
     items = [json.loads(l) for l in (tmp_path / "res" / "items.jsonl").read_text().splitlines()]
-    assert all(r["item"] != "frame_002.png" for r in items)  # nothing scored as 0
+    assert {r["metric"]: r["n_frames"] for r in items} == {"psnr": 4, "ssim": 4, "l1": 4}
 
 
 def test_score_videos(capsys, tmp_path, rng):
@@ -67,7 +74,7 @@ def test_score_videos(capsys, tmp_path, rng):
     assert code == 0
     data = json.loads(out)
     assert data["metrics"]["psnr"]["value"] == float("inf") or data["metrics"]["psnr"]["value"] == "inf"
-    assert data["metrics"]["l1"]["value"] == 0.0 and data["metrics"]["l1"]["n"] == 4
+    assert data["metrics"]["l1"]["value"] == 0.0 and data["metrics"]["l1"]["extra"]["frames"] == 4
 
 
 def test_corrupt_video_named(capsys, tmp_path, frame_pair):
@@ -103,3 +110,23 @@ def test_every_subcommand_has_working_help(capsys):
         assert exc.value.code == 0
         out, _ = capsys.readouterr()
         assert "usage: talkbench" in out
+
+
+def test_score_with_alpha_masks_composites_onto_white(capsys, frame_pair, tmp_path):
+    from PIL import Image
+
+    pred_dir, gt_dir, pred, gt = frame_pair
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    alphas = []
+    for k in range(5):
+        a = np.zeros((40, 48), dtype=np.uint8)
+        a[:, : 10 + 5 * k] = 255  # an opaque left part that grows frame by frame
+        alphas.append(a / 255.0)
+        Image.fromarray(np.dstack([np.full((40, 48, 3), 9, np.uint8), a])).save(masks / f"m{k}.png")
+    code, out, err = run_cli(capsys, "score", "--pred", str(pred_dir), "--gt", str(gt_dir), "--mask", str(masks),
+                             "--metrics", "l1_masked", "--json")
+    assert code == 0, err
+    # composite-white: |(p·a + 1-a) - (g·a + 1-a)| = a·|p-g|, averaged over channels and pixels, then frames
+    expect = np.mean([np.mean(a[..., None] * np.abs(p / 255.0 - g / 255.0)) for p, g, a in zip(pred, gt, alphas)])
+    assert json.loads(out)["metrics"]["l1_masked"]["value"] == pytest.approx(expect, rel=1e-12)

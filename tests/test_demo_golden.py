@@ -3,7 +3,9 @@
 The numbers in tests/golden/mini_demo.json were produced once by this same reduced demo
 (`python -m talkbench.benchmarks.mini.golden freeze RESULTS tests/golden/mini_demo.json`) and
 reproduced bit-for-bit by a second run before freezing. A rerun must match them; a change in a
-metric's formula, the generator or a baseline shows up here.
+metric's formula, the generator or a baseline shows up here. Nothing outside the installed Python
+packages takes part: the mini benchmark's speech comes from its own formant synthesiser
+(benchmarks/mini/speech.py, frozen as generator version 2), not from a text-to-speech program.
 """
 from __future__ import annotations
 

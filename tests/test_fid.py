@@ -11,14 +11,14 @@ from talkbench.metrics import fid as fid_module
 from talkbench.nets.inception_fid import FIDInceptionV3
 from talkbench.io.frameset import FrameSet
 from talkbench.metrics.context import ItemContext
-from talkbench.metrics.fid import FID, FeatureMoments, frechet_distance
+from talkbench.metrics.fid import FID, frechet_distance, mean_cov
 from talkbench.metrics.registry import REGISTRY
 from tests.checkpoint_manifests import manifest
 
 
 def _features(rng, n, d=12, shift=0.0):
     a = rng.normal(size=(d, d)) / np.sqrt(d)
-    return rng.normal(size=(n, d)) @ a + shift
+    return (rng.normal(size=(n, d)) @ a + shift).astype(np.float32).astype(np.float64)  # Inception gives float32
 
 
 def _reference_fid(x: np.ndarray, y: np.ndarray) -> float:
@@ -49,11 +49,14 @@ def test_formula_matches_independent_reference(rng):
 
 def test_moments_equal_numpy_mean_and_cov(rng):
     x = _features(rng, 40)
-    mom = FeatureMoments()
-    mom.add(x[:15])
-    mom.add(x[15:])
-    mu, cov = mom.mean_cov()
+    mu, cov = mean_cov(x)
     assert np.allclose(mu, x.mean(0), atol=1e-12) and np.allclose(cov, np.cov(x, rowvar=False), atol=1e-12)
+
+
+def test_feature_order_does_not_change_the_value(rng):
+    real, fake = _features(rng, 50), _features(rng, 40, shift=0.2)
+    perm = np.random.default_rng(1).permutation(50)
+    assert _fid_from(real, fake, 3).compute().value == _fid_from(real[perm], fake[::-1], 5).compute().value
 
 
 def test_set_against_itself_is_zero(rng):
@@ -68,8 +71,9 @@ def test_three_shards_merge_to_the_single_pass_value(rng):
     merged = shards[0]
     for s in shards[1:]:
         merged.merge(s)
-    assert merged.real_moments.n == 90 and merged.fake_moments.n == 60
-    assert np.array_equal(merged.real_moments.outer, single.real_moments.outer)
+    real_rows, fake_rows = merged.feature_sets()
+    assert len(real_rows) == 90 and len(fake_rows) == 60
+    assert np.array_equal(real_rows, single.feature_sets()[0])
     assert merged.compute().value == single.compute().value
 
 
@@ -124,9 +128,10 @@ def test_update_item_adds_pred_as_fake_and_reference_as_real(rng):
     with torch.no_grad():
         fake = net(FrameSet(pred).tensor()).double().numpy()
         real = net(FrameSet(src).tensor()).double().numpy()
-    assert metric.fake_moments.n == 2 and metric.real_moments.n == 1
-    assert np.allclose(metric.fake_moments.sum, fake.sum(0), rtol=1e-6)
-    assert np.allclose(metric.real_moments.sum, real.sum(0), rtol=1e-6)
+    got_real, got_fake = metric.feature_sets()
+    assert got_fake.shape == (2, 2048) and got_real.shape == (1, 2048)
+    assert np.allclose(np.sort(got_fake.sum(0)), np.sort(fake.sum(0)), rtol=1e-6)
+    assert np.allclose(got_real[0], real[0], rtol=1e-6)
     card = metric.instance_card
     assert card.backbone.weights_sha256 == "random-init-test" and card.options["real"] == "source"
 

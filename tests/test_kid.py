@@ -32,7 +32,8 @@ def test_mmd2_matches_hand_loop(rng):
 
 
 def test_single_full_subset_equals_the_full_set_mmd(rng):
-    real, fake = rng.normal(size=(9, 4)), rng.normal(size=(9, 4)) * 1.5
+    f32 = lambda a: a.astype(np.float32).astype(np.float64)  # noqa: E731  features are stored as Inception gives them
+    real, fake = f32(rng.normal(size=(9, 4))), f32(rng.normal(size=(9, 4)) * 1.5)
     out = _kid(real, fake, num_subsets=1, subset_size=100).compute()
     assert out.extra["subset_size_used"] == 9
     assert out.value == pytest.approx(_hand_mmd2(fake, real), rel=1e-10)  # order within a set does not matter
@@ -69,3 +70,10 @@ def test_shards_merge_to_single_pass(rng):
 def test_too_few_frames(rng):
     out = _kid(rng.normal(size=(1, 3)), rng.normal(size=(4, 3))).compute()
     assert out.value is None and "at least 2" in out.extra["reason"]
+
+
+def test_value_does_not_depend_on_feature_order(rng):
+    real, fake = rng.normal(size=(30, 6)), rng.normal(size=(25, 6)) + 0.2
+    opts = dict(num_subsets=5, subset_size=10, seed=3)
+    perm = np.random.default_rng(2).permutation(30)
+    assert _kid(real, fake, **opts).compute().value == _kid(real[perm], fake[::-1], **opts).compute().value

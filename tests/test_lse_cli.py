@@ -24,9 +24,17 @@ def _run(capsys, *argv):
     return code, out, err
 
 
-def test_score_lse_runs_end_to_end_with_random_init_flagged(tmp_path, capsys, no_syncnet_weights):
+def test_score_lse_without_weights_exits_2_with_the_import_command(tmp_path, capsys, no_syncnet_weights):
+    clip, _ = make_clip(tmp_path, n_frames=8, seed=2)
+    code, out, err = _run(capsys, "score", "--pred", str(clip), "--metrics", "lse")
+    assert code == 2 and out == ""
+    assert "syncnet_v2.model" in err and "talkbench weights import" in err and "--random-init-weights" in err
+
+
+def test_score_lse_random_init_only_when_asked_and_flagged(tmp_path, capsys, no_syncnet_weights):
     clip, _ = make_clip(tmp_path, n_frames=106, audio_delay=0, seed=1)
-    code, out, err = _run(capsys, "score", "--pred", str(clip), "--metrics", "lse", "--json", "--out", str(tmp_path / "res"))
+    code, out, err = _run(capsys, "score", "--pred", str(clip), "--metrics", "lse", "--random-init-weights", "--json",
+                          "--out", str(tmp_path / "res"))
     assert code == 0, err
     data = json.loads(out)
     assert set(data["metrics"]) == {"lse_d", "lse_c"}
@@ -48,15 +56,9 @@ def test_score_lse_runs_end_to_end_with_random_init_flagged(tmp_path, capsys, no
     assert rec["lse_d"]["extra"]["not_comparable"]
 
 
-def test_score_lse_strict_weights_fails_clearly(tmp_path, capsys, no_syncnet_weights):
-    clip, _ = make_clip(tmp_path, n_frames=8, seed=2)
-    code, _, err = _run(capsys, "score", "--pred", str(clip), "--metrics", "lse", "--strict-weights")
-    assert code == 2 and "syncnet_v2.model" in err and "talkbench weights import" in err
-
-
 def test_short_track_clip_reported_missing(tmp_path, capsys, no_syncnet_weights):
     clip, _ = make_clip(tmp_path, n_frames=30, seed=3)  # the track pipeline needs more than 100 frames
-    code, out, err = _run(capsys, "score", "--pred", str(clip), "--metrics", "lse_d", "--json")
+    code, out, err = _run(capsys, "score", "--pred", str(clip), "--metrics", "lse_d", "--random-init-weights", "--json")
     data = json.loads(out)
     assert code == 1 and data["metrics"]["lse_d"]["value"] is None and data["metrics"]["lse_d"]["n"] == 0
     assert data["missing"][0]["metric"] == "lse_d" and "more than 100" in data["missing"][0]["reason"]
@@ -100,11 +102,19 @@ def test_paired_metrics_still_need_gt(tmp_path, capsys):
 
 
 def test_metric_groups_expand():
-    from talkbench.av_scoring import expand_names, wants_audio_visual
+    from talkbench.protocols.adhoc import expand_names
 
     assert expand_names(["lse", "lse_d", "mouth-audio"]) == ["lse_d", "lse_c", "mouth_audio_offset", "mouth_audio_corr"]
-    assert wants_audio_visual(["lse_fullframe"]) and not wants_audio_visual(["lse", "psnr"])
-    assert not wants_audio_visual(["no_such_metric"])
+    assert expand_names(["lse_fullframe", "psnr"]) == ["lse_d_fullframe", "lse_c_fullframe", "psnr"]
+
+
+def test_paired_and_audio_visual_metrics_in_one_call(tmp_path, capsys):
+    clip, _ = make_clip(tmp_path, n_frames=60, audio_delay=2, seed=6)
+    code, out, err = _run(capsys, "score", "--pred", str(clip), "--gt", str(clip), "--metrics", "l1,mouth-audio", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["metrics"]["l1"]["value"] == 0.0 and data["metrics"]["l1"]["extra"]["frames"] == 60
+    assert data["metrics"]["mouth_audio_offset"]["value"] == -2
 
 
 def test_mouth_audio_through_shared_frame_analysis_matches_direct_path(tmp_path):

@@ -8,12 +8,13 @@ import pytest
 
 pytest.importorskip("mediapipe")
 
-from talkbench.benchmarks.mini import protocols as mini_protocols  # noqa: E402
 from talkbench.benchmarks.mini.build import IDENTITIES, MiniConfig, build_mini, content_hash, cross_driver  # noqa: E402
 from talkbench.benchmarks.mini.speech import mouth_opening  # noqa: E402
 from talkbench.protocols.datasets import open_dataset  # noqa: E402
 from talkbench.protocols.refs import Ref  # noqa: E402
 from talkbench.protocols.spec import load_protocol  # noqa: E402
+
+from .protocol_fixtures import maintenance_script  # noqa: E402
 
 SMALL = MiniConfig(n_frames=6, size=128, mv_size=96)
 
@@ -86,11 +87,39 @@ def test_mouth_opening_follows_loudness():
     assert m[:10].max() == 0 and m[15:].min() == 1.0 and np.all(np.diff(m) >= 0)
 
 
-@pytest.mark.parametrize("pid", sorted(mini_protocols.PROTOCOLS))
+@pytest.mark.parametrize("pid", ["mini-audio", "mini-cross-id", "mini-nxn", "mini-same-id"])
 def test_shipped_protocol_files_are_what_the_generator_writes(pid):
+    mini_protocols = maintenance_script("mini")
+    assert sorted(mini_protocols.PROTOCOLS) == ["mini-audio", "mini-cross-id", "mini-nxn", "mini-same-id"]
     spec, manifest = mini_protocols.render(pid)
     folder = mini_protocols.shipped_folder()
     assert (folder / f"{pid}.yaml").read_text(encoding="utf-8") == spec
     assert (folder / f"{pid}.jsonl").read_text(encoding="utf-8") == manifest
     proto = load_protocol(pid)
     assert proto.dataset == "mini" and len(proto.items) == 8 and not proto.comparable
+
+
+def test_synthesised_speech_is_deterministic_with_one_loud_vowel_per_syllable():
+    from talkbench.benchmarks.mini.speech import PHRASES, SAMPLE_RATE, synthesise, syllables
+
+    assert syllables("Thank you so much.") == [("a", True, 2), ("y", False, 2), ("o", True, 2), ("u", False, 3)]
+    hop = SAMPLE_RATE // 100
+    for seed in (0, 7):
+        for text in PHRASES:
+            x = synthesise(text, seed)
+            assert np.array_equal(x, synthesise(text, seed)) and np.abs(x).max() == 1.0
+            rms = np.sqrt(np.mean(x[: len(x) // hop * hop].reshape(-1, hop) ** 2, axis=1))
+            edges = np.diff(np.concatenate([[0], (rms > 0.05).astype(int), [0]]))
+            runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+            assert np.sum(runs >= 8) == len(syllables(text)), text  # vowels last ≥ 80 ms, consonant bursts 50 ms
+
+
+@pytest.mark.parametrize("vowel", ["a", "e", "i", "o", "u", "y"])
+def test_synthesised_vowel_resonates_at_its_first_formant(vowel):
+    from talkbench.benchmarks.mini.speech import FORMANTS, SAMPLE_RATE, _vowel
+
+    n, f0 = SAMPLE_RATE, 100.0
+    spectrum = np.abs(np.fft.rfft(_vowel(vowel, n, np.full(n, f0)) * np.hanning(n)))  # 1 Hz bins
+    # harmonic k of the source has amplitude 1/k²: dividing it out leaves the vocal-tract filter's gain
+    gain = [spectrum[int(k * f0)] * k ** 2 for k in range(1, 30)]
+    assert abs((np.argmax(gain) + 1) * f0 - FORMANTS[vowel][0]) <= f0 / 2

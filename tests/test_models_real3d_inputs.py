@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from talkbench.errors import InputError, NotAvailableYet
+from talkbench.errors import InputError
 from talkbench.models.components.pncc import vertex_pixels
 from talkbench.models.real3d_portrait.config import Real3DPortraitConfig
 from tests.face_images import astronaut
@@ -107,7 +107,7 @@ def test_adapter_errors(model, state):
         model.prepare([np.full((64, 64, 3), 128, dtype=np.uint8)])
     model.real_inputs = False
     try:
-        with pytest.raises(NotAvailableYet):
+        with pytest.raises(InputError, match="real_inputs=True"):
             model.animate(state, driving=[astronaut()])
     finally:
         model.real_inputs = True

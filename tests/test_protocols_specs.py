@@ -8,11 +8,21 @@ import pytest
 
 from talkbench.errors import InputError
 from talkbench.io.hashing import sha256_file
-from talkbench.protocols import generate
 from talkbench.protocols.refs import inside_root, select_frames
 from talkbench.protocols.spec import load_protocol, protocol_rows, read_spec, spec_paths
+from talkbench.protocols.writer import render
 
-SPECS = Path(generate.__file__).parent / "specs"
+from .protocol_fixtures import maintenance_script
+
+SPECS = spec_paths()["hdtf-same-id"].parent
+#: specs/protocols.md §4.3: the 19-clip HDTF test list (GAGAvatar#40), in the published order
+HDTF_TEST_CLIPS = (
+    "WRA_ReneeEllmers_000", "WRA_GeoffDavis_000", "WDA_MikeDoyle_000", "WRA_JoePitts_000", "WRA_TimScott_000",
+    "WRA_JohnThune_000", "WRA_ToddYoung_000", "WRA_RoyBlunt_000", "WDA_CatherineCortezMasto_000", "WRA_ErikPaulsen_000",
+    "WRA_TomPrice_000", "WRA_TomCotton_000", "WRA_EricCantor_000", "WRA_RichardShelby_000", "WRA_RobPortman_000",
+    "WDA_MartinHeinrich_000", "WRA_DeanHeller_000", "WRA_VickyHartzler_000", "WRA_ReincePriebus_000",
+)
+NERSEMBLE_HOLDOUT = {"222200040", "220700191", "222200043", "221501007"}
 ISSUE_IDS = {"hdtf-same-id", "hdtf-cross-id", "hdtf-to-celeba-substitute", "celebvhq-same-id-substitute",
              "celebvhq-cross-id-substitute", "celebvhq-audio-substitute", "nersemble-nxn-substitute", "nersemble-paper-nvs",
              "celeba-reconstruction", "celeba-cross-id", "vfhq-same-id", "vfhq-cross-id", "th1kh-same-id", "person-specific"}
@@ -39,6 +49,8 @@ def test_manifest_sha256_matches_spec(pid):
 
 
 def test_generator_reproduces_shipped_files_byte_for_byte():
+    generate = maintenance_script("generate")
+    assert set(generate.PROTOCOLS) | {"mini-same-id", "mini-cross-id", "mini-audio", "mini-nxn"} == set(spec_paths())
     for pid, build in generate.PROTOCOLS.items():
         text, body = generate.render(*build())
         assert (SPECS / f"{pid}.yaml").read_text(encoding="utf-8") == text, pid
@@ -48,15 +60,15 @@ def test_generator_reproduces_shipped_files_byte_for_byte():
 
 def test_hdtf_lists_are_verbatim():
     same = load_protocol("hdtf-same-id")
-    assert [it["id"] for it in same.items] == list(generate.HDTF_TEST_CLIPS)
+    assert [it["id"] for it in same.items] == list(HDTF_TEST_CLIPS)
     assert same.items[4]["source"] == {"clip": "WRA_TimScott_000", "frames": [0]}
     assert same.items[4]["target"]["frames"] == "1:" and same.items[4]["resolution"] == [512, 512]
     cross = load_protocol("hdtf-cross-id")
     assert {it["driving"]["clip"] for it in cross.items} == {"WRA_EricCantor_000"}
-    assert [it["source"]["clip"] for it in cross.items] == list(generate.HDTF_TEST_CLIPS)
+    assert [it["source"]["clip"] for it in cross.items] == list(HDTF_TEST_CLIPS)
     assert all("target" not in it or it["target"] is None for it in cross.items)
     hdtf_meta = json.loads((SPECS.parent / "data" / "hdtf_clips.json").read_text())
-    assert len(hdtf_meta) == 421 and all(c in hdtf_meta for c in generate.HDTF_TEST_CLIPS)
+    assert len(hdtf_meta) == 421 and all(c in hdtf_meta for c in HDTF_TEST_CLIPS)
     assert hdtf_meta["WRA_EricCantor_000"]["crop_ratio"] == 1.2
 
 
@@ -68,7 +80,7 @@ def test_nersemble_cameras_and_substitute_labels():
     labels = {m.name: m for m in nxn.metrics if m.where}
     assert labels["csim"].where == {"camera": "222200037"} and "substitute" in labels["csim"].label
     nvs = load_protocol("nersemble-paper-nvs")
-    assert {it["target"]["camera"] for it in nvs.items} == set(generate.NERSEMBLE_HOLDOUT)
+    assert {it["target"]["camera"] for it in nvs.items} == NERSEMBLE_HOLDOUT
     assert all(len(it["source"]["serials"]) == 12 and it["color_correction"] is True for it in nvs.items)
 
 
@@ -114,7 +126,7 @@ def _write_protocol(folder: Path, items: list[dict], **spec_overrides) -> Path:
     spec = {"id": "tiny", "version": "1.0", "title": "t", "dataset": "custom", "dataset_version": "x", "task": "reenactment",
             "list_status": "synthetic", "description": "d", "references": [], "metrics": ["psnr"], "defaults": {}}
     spec.update(spec_overrides)
-    text, body = generate.render(spec, items)
+    text, body = render(spec, items)
     (folder / "tiny.yaml").write_text(text)
     (folder / "tiny.jsonl").write_bytes(body)
     return folder / "tiny.yaml"

@@ -1,45 +1,27 @@
-"""Published tables: structure, and every transcribed cell checked against the seed papers' text."""
+"""Published tables: structure, and every transcribed cell checked against the papers' own table lines.
+
+tests/data/published_seed_lines/<seed>.txt holds, verbatim and in the paper's order, the lines of each
+seed paper's text extraction that carry the transcribed table rows (OCR quirks included), so the check
+runs on this repository alone.
+"""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from talkbench.baselines.published import PENDING_METRICS, load_tables, published_rows, select_tables
-from talkbench.errors import NotAvailableYet, UnknownNameError
+from talkbench.errors import UnknownNameError
 from talkbench.listings import list_topic
 from talkbench.metrics.registry import REGISTRY
 
-# Protocol ids named in issue 5 (used until the protocol registry can be listed).
-ISSUE5_PROTOCOLS = {
-    "hdtf-same-id", "hdtf-cross-id", "hdtf-to-celeba-substitute", "celebvhq-same-id-substitute",
-    "celebvhq-cross-id-substitute", "celebvhq-audio-substitute", "nersemble-nxn-substitute", "nersemble-paper-nvs",
-    "celeba-reconstruction", "celeba-cross-id", "vfhq-same-id", "vfhq-cross-id", "th1kh-same-id", "person-specific",
-}
-
-def _protocol_ids() -> set[str]:
-    """Registered protocol ids (`talkbench ls protocols`), or issue 5's list while none are registered."""
-    try:
-        return {row["id"] for row in list_topic("protocols")}
-    except NotAvailableYet:
-        return ISSUE5_PROTOCOLS
-
-
+SEEDS = Path(__file__).parent / "data" / "published_seed_lines"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def _seed_dir() -> Path | None:
-    here = Path(__file__).resolve().parents[1]
-    for cand in (os.environ.get("TALKBENCH_SEEDS"), here.parent / "shared" / "seeds", Path("/work/shared/seeds")):
-        if cand and Path(cand).is_dir() and any(Path(cand).glob("*.txt")):
-            return Path(cand)
-    return None
-
-
-SEEDS = _seed_dir()
-needs_seeds = pytest.mark.skipif(SEEDS is None, reason="seed paper texts (../shared/seeds/*.txt) are not available")
+def _protocol_ids() -> set[str]:
+    return {row["id"] for row in list_topic("protocols")}
 
 
 def _digits(s: str) -> str:
@@ -159,7 +141,6 @@ def test_export3d_scattered_row_equals_its_ablation_twin():
         assert a.method == "Ours" and b.method == "Full (CLeBS)" and a.values == b.values
 
 
-@needs_seeds
 def test_every_row_is_in_its_seed_text():
     checked = 0
     for t in load_tables().values():
@@ -181,7 +162,6 @@ def test_every_row_is_in_its_seed_text():
     assert checked >= 150
 
 
-@needs_seeds
 def test_seed_check_catches_a_wrong_digit():
     t = load_tables()["goha.t2.same-id"]
     lines = (SEEDS / t.paper.seed).read_text(encoding="utf-8").splitlines()

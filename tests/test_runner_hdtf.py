@@ -12,9 +12,8 @@ from talkbench.io.atomic import read_jsonl
 from talkbench.io.video import iter_frames
 from talkbench.models import registry
 from talkbench.protocols.api import run
-from talkbench.protocols.generate import HDTF_TEST_CLIPS
 from talkbench.results.store import load_items, load_summary
-from tests.protocol_fixtures import BlendModel, make_hdtf, write_predictions
+from tests.protocol_fixtures import HDTF_TEST_CLIPS, BlendModel, make_hdtf, write_predictions
 
 METRICS = ["psnr", "l1"]
 
@@ -138,9 +137,16 @@ def test_missing_data_is_reported_not_scored(tmp_path):
     assert s["metrics"]["psnr"]["n"] == 1
 
 
+def test_a_model_given_as_package_module_class_runs_like_a_registered_one(hdtf, reference_run, tmp_path):
+    _, registered = reference_run
+    s = run("hdtf-same-id", data=hdtf, out=tmp_path, model="tests.protocol_fixtures:BlendModel", metrics=METRICS, limit=2)
+    first_two = [r for r in read_jsonl(reference_run[0] / "items.jsonl") if r["item"] in HDTF_TEST_CLIPS[:2]]
+    mine = read_jsonl(tmp_path / "items.jsonl")
+    assert [(r["item"], r["metric"], r["value"]) for r in mine] == [(r["item"], r["metric"], r["value"]) for r in first_two]
+    assert s["model"]["name"] == "tests.protocol_fixtures:BlendModel" and registered["model"]["name"] == "test-blend"
+
+
 def test_source_copy_baseline_on_fake_hdtf(hdtf, tmp_path):
-    if "source-copy" not in registry.MODELS:
-        pytest.skip("the source-copy baseline is not registered in this checkout")
     s = run("hdtf-same-id", data=hdtf, out=tmp_path, model="source-copy", metrics=["psnr"], limit=3)
     psnrs = []
     for clip in HDTF_TEST_CLIPS[:3]:
@@ -151,9 +157,8 @@ def test_source_copy_baseline_on_fake_hdtf(hdtf, tmp_path):
 
 
 def test_offline_backbones_are_substituted_and_marked(hdtf, tmp_path):
-    offline = pytest.importorskip("talkbench.metrics.offline")
-    if "csim" not in offline.OFFLINE_BACKBONES:
-        pytest.skip("no offline substitute for csim in this checkout")
+    from talkbench.metrics import offline
+
     s = run("hdtf-same-id", data=hdtf, out=tmp_path, model="test-blend", metrics=["psnr", "csim"], limit=1,
             offline_backbones=True)
     sub = offline.OFFLINE_BACKBONES["csim"]

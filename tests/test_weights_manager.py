@@ -19,7 +19,7 @@ from talkbench.weights.install import (
 )
 from tests.checkpoint_manifests import manifest
 
-ISSUE_FILES = {  # every official file issue 3 names -> catalog id
+ISSUE_FILES = {  # every official backbone file the metrics need -> catalog id
     "pt_inception-2015-12-05-6726825d.pth": "pt_inception", "alexnet-owt-7be5be79.pth": "alexnet",
     "alex.pth": "lpips_v0.1_alex", "buffalo_l": "buffalo_l", "antelopev2": "antelopev2",
     "backbone.pth": "arcface_iresnet100", "model_ir_se50.pth": "ir_se50", "epoch_20.pth": "deep3dfacerecon",

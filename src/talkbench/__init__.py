@@ -9,7 +9,7 @@ Python API mirroring the CLI::
 __version__ = "0.1.0"
 
 _LAZY = {
-    "score": ("talkbench.scoring", "score"),
+    "score": ("talkbench.protocols.adhoc", "score"),
     "get_metric": ("talkbench.metrics.registry", "get_metric"),
     "list_metrics": ("talkbench.metrics.registry", "list_metrics"),
     "MetricCard": ("talkbench.metrics.card", "MetricCard"),

@@ -54,12 +54,5 @@ class WeightsMismatchError(TalkbenchError):
         )
 
 
-class NotAvailableYet(TalkbenchError):
-    """A command or API owned by a later issue."""
-
-    def __init__(self, what: str, issue: int):
-        super().__init__(f"{what} is not available yet: see issue {issue}")
-
-
 class IncomparableError(TalkbenchError):
     exit_code = 2

@@ -12,7 +12,7 @@ def add_arguments(p) -> None:
     p.add_argument("--data", required=True, action="append",
                    help="dataset root; repeat or use NAME=ROOT for protocols reading several datasets")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--model", help="a model or baseline name (`talkbench ls models`)")
+    src.add_argument("--model", help="a model or baseline name (`talkbench ls models`), or your own as package.module:Class")
     src.add_argument("--pred", type=Path, help="your outputs: one video or frame folder per item id")
     p.add_argument("--checkpoint", type=Path, help="checkpoint file for --model")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",

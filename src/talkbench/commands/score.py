@@ -3,40 +3,41 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..av_scoring import AVScoreConfig, score_video, wants_audio_visual
-from ..errors import InputError
-from ..results.store import write_results
-from ..scoring import ScoreConfig, score_pair
 from .output import add_json_flag, emit_json, print_table
 
-HELP = ("score paired-frame metrics on two image folders or videos (pairs by sorted name / frame index), "
-        "or audio-visual metrics (lse, mouth-audio) on one video with its audio")
+HELP = ("score one prediction (a video or frame folder) without a protocol: paired-frame and set-level metrics "
+        "against --gt (frames pair by sorted name / index), audio-visual metrics (lse, mouth-audio) with its audio")
 
 
 def add_arguments(p) -> None:
     p.add_argument("--pred", required=True, type=Path, help="prediction: folder of frames or a video")
-    p.add_argument("--gt", type=Path, help="ground truth: folder of frames or a video (paired metrics)")
+    p.add_argument("--gt", type=Path, help="ground truth: folder of frames or a video (paired-frame and set-level metrics)")
     p.add_argument("--metrics", default="psnr,ssim,l1", help="comma-separated metric names (default psnr,ssim,l1)")
     p.add_argument("--mask", type=Path, help="folder of GT alpha masks, for *_masked metrics")
-    p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--out", type=Path, help="also write summary.json + items.jsonl to this folder")
     p.add_argument("--audio", type=Path, help="audio-visual metrics (lse, mouth-audio): audio file, default the video's own track")
     p.add_argument("--fps", type=float, help="audio-visual metrics on a frame folder: its frame rate")
-    p.add_argument("--strict-weights", action="store_true",
-                   help="audio-visual metrics: fail when SyncNet weights are missing instead of running a random-init net")
+    p.add_argument("--random-init-weights", action="store_true",
+                   help="pipeline check only: run metrics whose official weights are missing (SyncNet) on a "
+                        "random-initialised network; the result is marked NOT comparable")
     p.add_argument("--allow-missing", action="store_true", help="exit 0 even if some frames could not be scored")
     add_json_flag(p)
 
 
 def run(args) -> int:
+    from ..errors import MissingWeightsError
+    from ..protocols.adhoc import AdhocConfig, score_adhoc
+    from ..results.store import write_results
+
     names = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    if wants_audio_visual(names):
-        summary, records = score_video(AVScoreConfig(args.pred, names, audio=args.audio, fps=args.fps,
-                                                     strict_weights=args.strict_weights))
-    elif args.gt is None:
-        raise InputError(None, "--gt is required for paired metrics", "pass --gt, or audio-visual metrics such as lse")
-    else:
-        summary, records = score_pair(ScoreConfig(args.pred, args.gt, names, mask=args.mask, batch_size=args.batch_size))
+    cfg = AdhocConfig(args.pred, args.gt, names, mask=args.mask, audio=args.audio, fps=args.fps,
+                      random_init_weights=args.random_init_weights)
+    try:
+        summary, records = score_adhoc(cfg)
+    except MissingWeightsError:
+        print("talkbench: hint: to check the pipeline without the official weights, add --random-init-weights "
+              "(the values are then not comparable)", file=sys.stderr)
+        raise
     data = summary.to_dict()
     if args.out:
         write_results(args.out, data, records)

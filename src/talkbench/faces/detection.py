@@ -14,14 +14,12 @@ Registered detectors (``get_detector(name)``):
 from __future__ import annotations
 
 import abc
-import difflib
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from ..errors import UnknownNameError
+from ..lazy import Registry
 
 
 @dataclass
@@ -116,29 +114,24 @@ def non_max_suppression(faces: list[FaceBox], iou_threshold: float) -> list[Face
 
 
 #: name -> "module:Class" (imported lazily so listing names never loads a network)
-DETECTORS: dict[str, str] = {
+DETECTORS: Registry[type] = Registry("face detector", {
     "mediapipe": "talkbench.faces.detectors.blazeface:BlazeFaceDetector",
     "mtcnn": "talkbench.faces.detectors.mtcnn:MTCNNDetector",
     "scrfd": "talkbench.faces.detectors.scrfd:SCRFDDetector",
     "scrfd-antelopev2": "talkbench.faces.detectors.scrfd:SCRFDAntelopeDetector",
     "dlib-hog": "talkbench.faces.detectors.dlib_hog:DlibHOGDetector",
-}
+})
 
 _INSTANCES: dict[tuple[str, tuple], FaceDetector] = {}
 
 
 def get_detector(name: str = "mediapipe", **options: Any) -> FaceDetector:
     """A (shared, cached) detector by registered name."""
-    if name not in DETECTORS:
-        close = difflib.get_close_matches(name, DETECTORS, n=3, cutoff=0.4)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise UnknownNameError(f"unknown face detector '{name}'.{hint} Known: {', '.join(sorted(DETECTORS))}.")
     key = (name, tuple(sorted(options.items())))
     if key not in _INSTANCES:
-        module, _, attr = DETECTORS[name].partition(":")
-        _INSTANCES[key] = getattr(importlib.import_module(module), attr)(**options)
+        _INSTANCES[key] = DETECTORS.create(name, **options)
     return _INSTANCES[key]
 
 
 def list_detectors() -> list[str]:
-    return sorted(DETECTORS)
+    return DETECTORS.names()

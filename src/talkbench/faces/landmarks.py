@@ -13,13 +13,11 @@ None when that face yields no landmarks) per box, in frame pixels.
 from __future__ import annotations
 
 import abc
-import difflib
-import importlib
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import UnknownNameError
+from ..lazy import Registry
 from .detection import FaceBox
 
 #: mediapipe mesh vertex for each iBUG-68 point: jaw 0–16, brows 17–26, nose 27–35, eyes 36–47,
@@ -127,24 +125,19 @@ class FAN68Landmarker(Landmarker):
         return [np.asarray(p, dtype=np.float64)[:, :2] for p in out]
 
 
-LANDMARKERS: dict[str, str] = {
+LANDMARKERS: Registry[type[Landmarker]] = Registry("landmarker", {
     "fan-68": "talkbench.faces.landmarks:FAN68Landmarker",
     "mediapipe-68": "talkbench.faces.landmarks:Mediapipe68Landmarker",
     "dlib-68": "talkbench.faces.landmarks:Dlib68Landmarker",
     "mediapipe-478": "talkbench.faces.landmarks:MediapipeMeshLandmarker",
-}
+})
 
 _INSTANCES: dict[str, Landmarker] = {}
 
 
 def get_landmarker(name: str) -> Landmarker:
-    if name not in LANDMARKERS:
-        close = difflib.get_close_matches(name, LANDMARKERS, n=3, cutoff=0.4)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise UnknownNameError(f"unknown landmarker '{name}'.{hint} Known: {', '.join(sorted(LANDMARKERS))}.")
     if name not in _INSTANCES:
-        module, _, attr = LANDMARKERS[name].partition(":")
-        _INSTANCES[name] = getattr(importlib.import_module(module), attr)()
+        _INSTANCES[name] = LANDMARKERS.create(name)
     return _INSTANCES[name]
 
 
@@ -154,7 +147,7 @@ def get_face_mesh() -> Landmarker:
 
 
 def list_landmarkers() -> list[str]:
-    return sorted(LANDMARKERS)
+    return LANDMARKERS.names()
 
 
 def landmarks_for(name: str, frame: np.ndarray, boxes: list[FaceBox]) -> list[Any]:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from .base import Metric, MetricValue, mean_or_none
+from .base import Metric, MetricValue, Reduction, StateField, mean_or_none
 from .card import BackboneRef
 
 #: pair mode -> the ItemContext frames that generated frames are compared with
@@ -69,9 +69,10 @@ class FacePairMetric(Metric):
         return self.card.with_options(name=self.name, options=dict(self.options), backbone=self.backbone_ref())
 
     # -- state ---------------------------------------------------------------------------------
-    def reset(self) -> None:
-        self._values: list[float] = []
-        self._missing: list[tuple[str, str]] = []
+    state_fields = (
+        StateField("_values", Reduction.CAT, "per-frame float64 values of the frames both sides had a face in"),
+        StateField("_missing", Reduction.ITEMS, "(frame name, reason) of the frames that could not be scored"),
+    )
 
     @property
     def analysis(self):
@@ -110,19 +111,15 @@ class FacePairMetric(Metric):
     def update(self, pred: Any, ref: Any, names: Sequence[str] | None = None) -> np.ndarray:
         """Score generated frames against reference frames (FrameSets, uint8 arrays or tensors in [0,1])."""
         values, missing = self.score_pairs(as_uint8_frames(pred), as_uint8_frames(ref), names)
-        self._values.extend(values)
+        arr = np.asarray(values, dtype=np.float64)
+        self._values.append(arr)
         self._missing.extend(missing)
-        return np.asarray(values, dtype=np.float64)
+        return arr
 
     def compute(self) -> MetricValue:
-        v = np.asarray(self._values, dtype=np.float64)
+        v = np.concatenate(self._values) if self._values else np.zeros(0)
         extra = {"missing_frames": len(self._missing)} if self._missing else {}
         return MetricValue(self.name, mean_or_none(v), int(v.size), v.tolist(), extra)
-
-    def merge(self, other: Metric) -> None:
-        assert isinstance(other, type(self)) and other.options == self.options
-        self._values.extend(other._values)
-        self._missing.extend(other._missing)
 
     def update_item(self, ctx: Any):
         from .context import ItemScore

@@ -7,14 +7,13 @@ them absent, `update_item` raises MissingWeightsError and the runner records the
 """
 from __future__ import annotations
 
-import abc
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from ..weights.store import get_weights_spec, verified_weights
-from .base import Metric
+from .base import Metric, Reduction, StateField, canonical_rows
 from .card import BackboneRef, MetricCard
 
 REAL_ROLES = ("gt", "source", "driving")
@@ -68,9 +67,23 @@ class InceptionSetMetric(Metric):
         if len(feats):
             self.add_features(feats, real)
 
-    @abc.abstractmethod
+    #: per-frame pool3 features of each set, float32 as the network gives them (8 KiB a frame; a per-item
+    #: state never holds a 2048² moment matrix); FID and KID read them in a canonical order, in float64
+    state_fields = (
+        StateField("_real", Reduction.CAT, "N×2048 float32 Inception pool3 features of the real frames"),
+        StateField("_fake", Reduction.CAT, "N×2048 float32 Inception pool3 features of the generated frames"),
+    )
+
     def add_features(self, features: np.ndarray, real: bool) -> None:
-        """Accumulate N×D float64 features into the real or the fake set."""
+        """Accumulate N×D features (stored float32, the network's precision) into the real or the fake set."""
+        feats = np.asarray(features, dtype=np.float32)
+        if feats.ndim != 2:
+            raise ValueError(f"features must be N×D, got {feats.shape}")
+        (self._real if real else self._fake).append(feats)
+
+    def feature_sets(self) -> tuple[np.ndarray, np.ndarray]:
+        """(real, fake) float64 feature matrices in canonical row order (independent of arrival order)."""
+        return canonical_rows(self._real), canonical_rows(self._fake)
 
     def update_item(self, ctx):
         from .context import ItemScore

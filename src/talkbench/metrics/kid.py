@@ -2,7 +2,8 @@
 
 Averaged over `num_subsets` random subsets of `subset_size` frames from each set (drawn without
 replacement with a seeded generator), as in Bińkowski et al. and the StyleGAN2-ADA / clean-fid code.
-Features are kept (float64) so shards merge by concatenation in shard order.
+State: per-frame float32 features (declared in InceptionSetMetric), merged by concatenation; subsets are
+drawn from the features in a canonical order, so the value does not depend on item or shard order.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def mmd2_unbiased(x: np.ndarray, y: np.ndarray, degree: int = 3, coef0: float = 
 
 class KID(InceptionSetMetric):
     card = MetricCard(
-        name="kid", version="1.0", higher_is_better=False, range=(None, None), unit="",
+        name="kid", version="1.1", higher_is_better=False, range=(None, None), unit="",
         kind=MetricKind.SET_LEVEL, inputs=("pred_frames", "real_frames"), preprocessing=INCEPTION_PREPROCESSING,
         backbone=inception_backbone(), aggregation="mean of unbiased MMD² over seeded random subsets",
         description="Kernel Inception Distance: unbiased MMD² with kernel (xᵀy/d + 1)³ between generated and real "
@@ -43,21 +44,8 @@ class KID(InceptionSetMetric):
         if int(self.options["num_subsets"]) < 1 or int(self.options["subset_size"]) < 2:
             raise ValueError("KID needs num_subsets ≥ 1 and subset_size ≥ 2")
 
-    def reset(self) -> None:
-        self.real_features: list[np.ndarray] = []
-        self.fake_features: list[np.ndarray] = []
-
-    def add_features(self, features: np.ndarray, real: bool) -> None:
-        (self.real_features if real else self.fake_features).append(np.asarray(features, dtype=np.float64))
-
-    def merge(self, other) -> None:
-        assert isinstance(other, KID) and other.options == self.options
-        self.real_features.extend(other.real_features)
-        self.fake_features.extend(other.fake_features)
-
     def compute(self) -> MetricValue:
-        real = np.concatenate(self.real_features) if self.real_features else np.zeros((0, 0))
-        fake = np.concatenate(self.fake_features) if self.fake_features else np.zeros((0, 0))
+        real, fake = self.feature_sets()
         extra: dict[str, Any] = {"n_real": len(real), "n_fake": len(fake)}
         m = min(len(real), len(fake), int(self.options["subset_size"]))
         if m < 2:

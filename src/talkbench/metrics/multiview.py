@@ -17,7 +17,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 import torch
 
-from .base import Metric, MetricValue, PairedFrameMetric
+from .base import Metric, MetricValue, PairedFrameMetric, Reduction, StateField, canonical_rows
 from .card import MetricCard, MetricKind
 
 RenderFn = Callable[[int, int, int], torch.Tensor]  # (t, i, j) -> 3×H×W in [0,1]
@@ -85,21 +85,17 @@ class MatrixSummary(Metric):
     #: False for variation measures (lower is better whatever the base); None: follow the base card
     direction: ClassVar[bool | None] = None
 
-    def reset(self) -> None:
-        self._mats: list[np.ndarray] = []
+    state_fields = (StateField("_mats", Reduction.CAT, "T×N×N float64 score matrices, one per item"),)
 
     def update(self, S: np.ndarray) -> None:
         self._mats.append(_as_matrix(S))
 
-    def merge(self, other: "Metric") -> None:
-        assert isinstance(other, type(self)) and other.options == self.options
-        self._mats.extend(other._mats)
-
     @property
     def matrix(self) -> np.ndarray:
+        """All T×N×N matrices stacked in a canonical (value-sorted) order of t, so merges in any order agree."""
         if not self._mats:
             return np.zeros((0, 0, 0))
-        return np.concatenate(self._mats, axis=0)
+        return canonical_rows(self._mats)
 
     def compute(self) -> MetricValue:
         if not self._mats:

@@ -16,15 +16,16 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from .base import Metric, MetricValue, mean_or_none
+from .base import Metric, MetricValue, Reduction, StateField, mean_or_none
 
 
 class PerVideoMetric(Metric):
     field: ClassVar[str]
 
-    def reset(self) -> None:
-        self._values: list[float] = []
-        self._missing: list[str] = []
+    state_fields = (
+        StateField("_values", Reduction.CAT, "one float64 value per scored video"),
+        StateField("_missing", Reduction.ITEMS, "the reason of each video that could not be scored"),
+    )
 
     def update(self, result: Any) -> float | None:
         """Record one video's analysis (or its missing reason); returns the value or None."""
@@ -32,17 +33,12 @@ class PerVideoMetric(Metric):
             self._missing.append(result)
             return None
         value = float(getattr(result, self.field))
-        self._values.append(value)
+        self._values.append(np.array([value], dtype=np.float64))
         return value
 
     def compute(self) -> MetricValue:
-        v = np.asarray(self._values, dtype=np.float64)
+        v = np.concatenate(self._values) if self._values else np.zeros(0)
         return MetricValue(self.name, mean_or_none(v), int(v.size), v.tolist(), {"n_missing": len(self._missing)})
-
-    def merge(self, other: Metric) -> None:
-        assert isinstance(other, type(self)) and other.options == self.options
-        self._values.extend(other._values)
-        self._missing.extend(other._missing)
 
     @abc.abstractmethod
     def item_result(self, ctx) -> Any:

@@ -6,41 +6,37 @@ entry point in the group ``talkbench.metrics`` (``name = "pkg.module:MetricClass
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
 from typing import Any
 
-from ..lazy import load_target, lookup
+from ..lazy import Registry
 from .base import Metric
 from .card import MetricCard
-from .catalog import FAMILIES, Entry
+from .catalog import FAMILIES
 
 ENTRY_POINT_GROUP = "talkbench.metrics"
 
 
+def check_metric_class(name: str, cls: Any) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, Metric)):
+        raise TypeError(f"metric '{name}' must be a subclass of talkbench.metrics.Metric, got {cls!r}")
+    if not isinstance(getattr(cls, "card", None), MetricCard):
+        raise TypeError(f"metric '{name}' ({cls.__name__}) has no MetricCard in its `card` attribute")
+
+
 class MetricRegistry:
+    """Metric classes by name (a lazy `Registry` with the `talkbench.metrics` entry-point group), each
+    name with its fixed option preset (variants such as `psnr_masked`)."""
+
     def __init__(self) -> None:
-        self._entries: dict[str, Entry | tuple[type, dict[str, Any]]] = {}
-        self._loaded_plugins = False
+        self._classes: Registry[type[Metric]] = Registry("metric", group=ENTRY_POINT_GROUP, check=check_metric_class,
+                                                         hint="`talkbench ls metrics` lists them all.")
+        self._presets: dict[str, dict[str, Any]] = {}
 
     # -- registration -------------------------------------------------------------------------
     def register(self, name: str, target: str | type, preset: dict[str, Any] | None = None) -> None:
         """Register a metric class (or a lazy "module:Class" string) under a unique name."""
-        if not name or name != name.strip() or " " in name:
-            raise ValueError(f"invalid metric name {name!r}")
-        if name in self._entries:
-            raise ValueError(f"metric name '{name}' is already registered")
-        if isinstance(target, type):
-            self._check_class(name, target)
-            self._entries[name] = (target, dict(preset or {}))
-        else:
-            self._entries[name] = Entry(target, dict(preset or {}))
-
-    @staticmethod
-    def _check_class(name: str, cls: type) -> None:
-        if not (isinstance(cls, type) and issubclass(cls, Metric)):
-            raise TypeError(f"metric '{name}' must be a subclass of talkbench.metrics.Metric, got {cls!r}")
-        if not isinstance(getattr(cls, "card", None), MetricCard):
-            raise TypeError(f"metric '{name}' ({cls.__name__}) has no MetricCard in its `card` attribute")
+        self._classes.register(name, target)
+        self._presets[name] = dict(preset or {})
 
     def _load_builtins(self) -> None:
         for family in FAMILIES:
@@ -48,27 +44,12 @@ class MetricRegistry:
             for name, entry in mod.ENTRIES.items():
                 self.register(name, entry.target, entry.preset)
 
-    def _load_plugins(self) -> None:
-        if self._loaded_plugins:
-            return
-        self._loaded_plugins = True
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name not in self._entries:
-                self._entries[ep.name] = Entry(ep.value)
-
     # -- lookup -------------------------------------------------------------------------------
     def names(self) -> list[str]:
-        self._load_plugins()
-        return sorted(self._entries)
+        return self._classes.names()
 
     def resolve(self, name: str) -> tuple[type[Metric], dict[str, Any]]:
-        self._load_plugins()
-        entry = lookup("metric", name, self._entries, "`talkbench ls metrics` lists them all.")
-        if isinstance(entry, Entry):
-            cls = load_target(entry.target)
-            self._check_class(name, cls)
-            self._entries[name] = entry = (cls, dict(entry.preset))
-        return entry
+        return self._classes.load(name), dict(self._presets.get(name, {}))
 
     def create(self, name: str, **options: Any) -> Metric:
         cls, preset = self.resolve(name)

@@ -1,17 +1,20 @@
 """Registry of runnable models and baselines (`talkbench ls models`), lazily imported.
 
-Add an entry here: name -> "module:Class". Baselines live in talkbench.baselines, full models in
-talkbench.models.
+Built-in entries are name -> "module:Class" here (baselines live in talkbench.baselines, full models
+in talkbench.models). A user's own model plugs in without editing talkbench: declare it in the
+entry-point group ``talkbench.models`` of its package, or pass ``--model package.module:Class``.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from ..lazy import load_target, lookup
+from ..lazy import Registry, subclass_check
 from .base import TalkingHeadModel
 
-MODELS: dict[str, str] = {
+ENTRY_POINT_GROUP = "talkbench.models"
+
+MODELS: Registry[type[TalkingHeadModel]] = Registry("model", {
     "source-copy": "talkbench.baselines.simple:SourceCopy",
     "gt-oracle": "talkbench.baselines.simple:GTOracle",
     "input-view": "talkbench.baselines.simple:InputView",
@@ -19,14 +22,21 @@ MODELS: dict[str, str] = {
     "real3d-portrait": "talkbench.models.real3d_portrait.adapter:Real3DPortrait",
     "lp3d": "talkbench.models.lp3d.adapter:LP3D",
     "coherent3d": "talkbench.models.coherent3d.adapter:Coherent3D",
-}
+}, group=ENTRY_POINT_GROUP, check=subclass_check(TalkingHeadModel, "model"), direct=True,
+    hint="`talkbench ls models` lists them; your own model: --model package.module:Class.")
 
 
 def get_model_class(name: str) -> type[TalkingHeadModel]:
-    cls = load_target(lookup("model", name, MODELS, "`talkbench ls models` lists them."))
-    if not (isinstance(cls, type) and issubclass(cls, TalkingHeadModel)):
-        raise TypeError(f"model '{name}' must be a TalkingHeadModel subclass, got {cls!r}")
-    return cls
+    """A registered name, an entry point of `talkbench.models`, or "package.module:Class"."""
+    return MODELS.load(name)
+
+
+def model_target(name: str) -> str:
+    """The importable "module:Class" of a model (what a worker process imports)."""
+    target = MODELS.target(name)
+    if isinstance(target, str):
+        return target
+    return f"{target.__module__}:{target.__qualname__}"
 
 
 def check_model_options(name: str, options: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ import torch
 
 from ..errors import InputError, MissingWeightsError, TalkbenchError
 from ..io import state_codec
+from ..lazy import load_target
 from ..metrics.card import MetricKind
 from ..io.frameset import FrameSet
 from ..metrics.context import ItemContext, ItemScore
@@ -60,10 +61,7 @@ def adapters_for(job: Job) -> dict[str, DatasetAdapter]:
 def model_for(job: Job):
     key = (job.model, job.checkpoint, repr(sorted(job.model_config.items())))
     if key not in _MODELS:
-        import importlib
-
-        module, _, attr = (job.model_target or "").partition(":")
-        cls = getattr(importlib.import_module(module), attr)
+        cls = load_target(job.model_target or "")
         if job.checkpoint:
             if not hasattr(cls, "from_checkpoint"):
                 raise InputError(job.checkpoint, f"model '{job.model}' does not load checkpoints", "drop --checkpoint")
@@ -74,15 +72,10 @@ def model_for(job: Job):
 
 
 def frame_analysis() -> Any:
-    """The shared FrameAnalysis of talkbench.faces when installed, else None (metrics then analyse themselves)."""
-    try:
-        from ..faces.analysis import FrameAnalysis  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    try:
-        return FrameAnalysis()
-    except TypeError:
-        return None
+    """The shared FrameAnalysis of this worker process (talkbench.faces)."""
+    from ..faces.analysis import FrameAnalysis
+
+    return FrameAnalysis()
 
 
 def prediction_frames(job: Job, item_id: str, fps: float | None) -> FrameSet:
@@ -127,12 +120,23 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
         return {"item": item_id, "records": [], "missing": [MissingItem(item_id, reason_of(exc)).to_dict()], "states": {},
                 "model_notes": notes}
     ctx = inputs.context(item_id, pred, item.get("fps") or pred.fps, frame_analysis())
+    return {"item": item_id, **score_item(job.metrics, ctx, inputs), "model_notes": notes}
+
+
+def score_item(entries: list[MetricEntry], ctx: ItemContext, inputs: ItemInputs,
+               fatal: tuple[type[TalkbenchError], ...] = ()) -> dict[str, Any]:
+    """{"records", "missing", "states"} of every metric on one item's context: the one scoring path of
+    protocol runs and ad-hoc `talkbench score` runs. An error of a `fatal` type propagates (an ad-hoc run
+    fails on missing weights); any other TalkbenchError is that metric's missing reason for the item."""
+    item_id = ctx.item_id
     records, missing, states = [], [], {}
     hashes: dict[str, str] | None = None
-    for entry in job.metrics:
+    for entry in entries:
         try:
             metric = get_metric(entry.name, **entry.options)
             score = score_metric(metric, entry, ctx, inputs)
+        except fatal:
+            raise
         except TalkbenchError as exc:
             missing.append(MissingItem(item_id, reason_of(exc), entry.key).to_dict())
             continue
@@ -150,8 +154,8 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
         # frames a metric could not score (no face, ...) are listed, never averaged in as 0
         missing.extend(MissingItem(f"{item_id}/{frame}", str(why), entry.key).to_dict() for frame, why in score.missing_frames)
         if stateful:
-            states[entry.key] = state_codec.dumps(metric_state(metric))
-    return {"item": item_id, "records": records, "missing": missing, "states": states, "model_notes": notes}
+            states[entry.key] = state_codec.dumps(metric.state_dict())
+    return {"records": records, "missing": missing, "states": states}
 
 
 def check_resolution(pred: FrameSet, target: FrameSet | None) -> None:
@@ -209,28 +213,9 @@ def score_matrix(base_name: str, ctx: ItemContext, inputs: ItemInputs) -> np.nda
     return S
 
 
-# -- metric state (set-level metrics merge per-item states in manifest order) --------------------
-def _plain(v) -> bool:
-    if v is None or isinstance(v, (bool, int, float, str, bytes, np.ndarray, np.generic, torch.Tensor)):
-        return True
-    if isinstance(v, (list, tuple)):
-        return all(_plain(x) for x in v)
-    if isinstance(v, dict):
-        return all(isinstance(k, str) and _plain(x) for k, x in v.items())
-    return False
-
-
-def metric_state(metric) -> dict[str, Any]:
-    """A metric's accumulated state: its state_dict() if it has one, else its plain-data attributes."""
-    if hasattr(metric, "state_dict"):
-        return {"__state_dict__": metric.state_dict()}
-    return {k: v for k, v in vars(metric).items() if k not in ("options", "name") and _plain(v)}
-
-
+# -- metric state: the metric's declared state_dict, nothing else -----------------------------------
 def restore_metric(entry: MetricEntry, state: dict[str, Any]):
+    """A fresh metric of the entry with a saved state_dict loaded (StateError names what does not fit)."""
     metric = get_metric(entry.name, **entry.options)
-    if "__state_dict__" in state:
-        metric.load_state_dict(state["__state_dict__"])
-    else:
-        metric.__dict__.update(state)
+    metric.load_state_dict(state)
     return metric

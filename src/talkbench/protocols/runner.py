@@ -100,11 +100,8 @@ def metric_entries(cfg: RunConfig, proto: Protocol) -> tuple[list[MetricEntry], 
             log.warning("metrics of protocol %s not available in this install, skipped: %s", proto.id, ", ".join(unavailable))
             reasons.append(f"protocol metrics not available in this install: {', '.join(unavailable)}")
     if cfg.offline_backbones:
-        try:
-            from ..metrics.offline import OFFLINE_BACKBONES  # type: ignore[import-not-found]
-        except ImportError:
-            OFFLINE_BACKBONES = {}
-            log.warning("--offline-backbones: talkbench.metrics.offline is not installed; official backbones are used")
+        from ..metrics.offline import OFFLINE_BACKBONES
+
         swapped = [e for e in entries if e.name in OFFLINE_BACKBONES]
         entries = [MetricEntry(OFFLINE_BACKBONES[e.name], e.options, e.label, e.where) if e.name in OFFLINE_BACKBONES else e
                    for e in entries]
@@ -175,10 +172,10 @@ def run_protocol(cfg: RunConfig) -> RunSummary:
         raise InputError(None, f"none of protocol '{proto.id}' metrics is available", "pass --metrics with installed metrics")
     model_target = None
     if cfg.model:
-        from ..models.registry import MODELS, check_model_options
+        from ..models.registry import check_model_options, model_target as target_of
 
         check_model_options(cfg.model, cfg.model_config)
-        model_target = MODELS[cfg.model]
+        model_target = target_of(cfg.model)
     if cfg.pred is not None and not Path(cfg.pred).is_dir():
         raise InputError(cfg.pred, "is not a folder", "pass the folder holding one video or frame folder per item id")
     job = Job(proto.spec, roots, entries, cfg.model, model_target, None if cfg.checkpoint is None else str(cfg.checkpoint),
@@ -222,11 +219,13 @@ def run_protocol(cfg: RunConfig) -> RunSummary:
 
 # -- aggregation -------------------------------------------------------------------------------
 def entry_card(entry: MetricEntry):
-    try:
-        from ..metrics.registry import get_metric
+    """The metric's instance card; the class card with the options filled in when the instance cannot be
+    built here (its weights are not installed)."""
+    from ..metrics.registry import get_metric
 
+    try:
         card = get_metric(entry.name, **entry.options).instance_card
-    except (TalkbenchError, TypeError, ValueError):
+    except TalkbenchError:
         cls, preset = REGISTRY.resolve(entry.name)
         card = cls.card.with_options(name=entry.name, options={**cls.defaults, **preset, **entry.options})
     return card
@@ -237,13 +236,15 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float | None:
     return None if values.size == 0 else float(np.sum(values * weights) / np.sum(weights))
 
 
-def summarize(proto: Protocol, job: Job, items: list[dict], outcomes: list[dict], reasons: list[str], cfg: RunConfig,
-              resumed: bool) -> tuple[RunSummary, list[ItemRecord]]:
+def summarize_metrics(entries: list[MetricEntry], outcomes: list[dict], n_expected: int
+                      ) -> tuple[dict[str, MetricSummary], dict[str, str], list[ItemRecord], list[MissingItem]]:
+    """Per-metric summaries of item outcomes (protocol and ad-hoc runs alike), the backbone weights they
+    used, and the outcomes' records and missing reasons."""
     records = [ItemRecord(**r) for o in outcomes for r in o["records"]]
     missing = [MissingItem(**m) for o in outcomes for m in o["missing"]]
     metrics: dict[str, MetricSummary] = {}
     weights: dict[str, str] = {}
-    for entry in job.metrics:
+    for entry in entries:
         card = entry_card(entry)
         if card.backbone is not None and card.backbone.weights_sha256:
             parts = card.backbone.weights_sha256.split("+")  # several weight files: "sha+sha"
@@ -254,14 +255,20 @@ def summarize(proto: Protocol, job: Job, items: list[dict], outcomes: list[dict]
             extra["where"] = entry.where
         mine = [r for r in records if r.metric == entry.key]
         if card.kind in STATEFUL_KINDS:
-            metrics[entry.key] = merged_summary(entry, card, outcomes, len(items), mine, extra, missing)
+            metrics[entry.key] = merged_summary(entry, card, outcomes, n_expected, mine, extra, missing)
             continue
         v = np.asarray([r.value for r in mine], dtype=np.float64)
         w = np.asarray([max(r.n_frames or 1, 1) for r in mine], dtype=np.float64)
-        metrics[entry.key] = MetricSummary(card, weighted_mean(v, w), int(v.size), len(items),
+        metrics[entry.key] = MetricSummary(card, weighted_mean(v, w), int(v.size), n_expected,
                                            bootstrap_ci(v, seed=DEFAULT_SEED, weights=w), v.tolist(),
                                            {**extra, "aggregation": "mean over frames (items weighted by frame count)",
                                             "frames": int(w.sum())})
+    return metrics, weights, records, missing
+
+
+def summarize(proto: Protocol, job: Job, items: list[dict], outcomes: list[dict], reasons: list[str], cfg: RunConfig,
+              resumed: bool) -> tuple[RunSummary, list[ItemRecord]]:
+    metrics, weights, records, missing = summarize_metrics(job.metrics, outcomes, len(items))
     whole = {m.item for m in missing if m.metric is None}
     model = ({"name": cfg.model, "config": job.model_config} if cfg.model else
              {"name": f"predictions:{Path(cfg.pred).name}", "pred": str(cfg.pred)})
@@ -296,6 +303,8 @@ def merged_summary(entry: MetricEntry, card, outcomes: list[dict], n_expected: i
     except MissingWeightsError as exc:
         missing.append(MissingItem("(all items)", missing_weights_reason(exc), entry.key))
         return MetricSummary(card, None, 0, n_expected, None, [], extra)
+    if value.value is None:  # e.g. fewer than 2 frames per set: say so, never a silent null
+        missing.append(MissingItem("(set)", str(value.extra.get("reason", "the set-level value could not be computed")), entry.key))
     per_item = [r.value for r in mine if r.value is not None]
     return MetricSummary(card, value.value, len(states), n_expected, None, per_item,
                          {**extra, **value.extra, "aggregation": "set-level: per-item statistics merged in manifest order"})

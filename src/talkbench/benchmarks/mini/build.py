@@ -33,7 +33,7 @@ from . import multiview, speech
 from .motion import make_track, posed_points
 from .sources import T1_NAMES, photo_hashes, portraits
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: speech from the built-in formant synthesiser
 IDENTITIES: tuple[str, ...] = (*T1_NAMES, "tom-hanks", "astronaut")
 #: cross-identity pairs: identity k is driven by identity (k + CROSS_SHIFT) mod 8
 CROSS_SHIFT = 3
@@ -76,7 +76,7 @@ def cache_inputs(cfg: MiniConfig) -> dict:
     import mediapipe
 
     return {"generator": GENERATOR_VERSION, "config": cfg.to_dict(), "photos": photo_hashes(),
-            "speech": speech.espeak_version() or "synthetic", "mediapipe": mediapipe.__version__}
+            "speech": speech.SYNTH_VERSION, "mediapipe": mediapipe.__version__}
 
 
 def default_parent(out: Path | None = None) -> Path:

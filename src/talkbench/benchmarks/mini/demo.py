@@ -117,7 +117,7 @@ def attach_matrices(folder: Path) -> list[str]:
             if base in mats and len(mats[base]) > order.index(item):
                 continue
             state = state_codec.loads(states[name]) if name in states else {}
-            for S in state.get("_mats", []):
+            for S in state.get("fields", {}).get("_mats", []):
                 mats.setdefault(base, []).append(np.asarray(S, dtype=np.float64))
     saved = {}
     for base, parts in mats.items():

@@ -17,7 +17,8 @@ mesh's rigid fit, torso keypoints from the mesh; not the paper's numbers) or "of
 pipeline: 6-class segmenter file + 3DMM landmark fit with the user's `bfm` / `bfm_index` / `ncc_code`).
 Either way, video driving transfers the driving head pose as smoothed `real3d` cameras (mapped onto the
 source pose) when the protocol supplies no cameras, and drives the torso with the lm68 keypoints.
-Not yet implemented (raises NotAvailableYet): video driving when `real_inputs=False`.
+Video driving needs the driving frames' 3DMM expression and head pose, which only the pre-processing
+gives: with `real_inputs=False` it raises InputError (drive with cameras or audio, or keep real inputs).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ...errors import NotAvailableYet
+from ...errors import InputError
 from ..base import Camera, ModelInfo, TalkingHeadModel
 from ..components.cameras import EG3D_FOCAL, camera_to_label, lookat_cam2world, normalized_intrinsics
 from ..components.morphable import MorphableModel, synthetic_morphable_model
@@ -50,6 +51,12 @@ def _to_tensor(frames: Sequence[np.ndarray], size: int) -> torch.Tensor:
         t = torch.nn.functional.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
     return t
 
+
+
+def video_driving_needs_preprocessing() -> InputError:
+    return InputError(None, "Real3D-Portrait video driving reads the driving frames' expression (PNCC) and head pose, "
+                            "which only the real-input pre-processing extracts; this model was built with real_inputs=False",
+                      "keep real_inputs=True (preprocess 'offline' or 'official'), or drive it with cameras or audio")
 
 @dataclass
 class _State:
@@ -232,7 +239,7 @@ class Real3DPortrait(TalkingHeadModel):
     def driving_inputs(self, state: _State, driving: Sequence[np.ndarray]):
         """Target PNCC, cameras (driving head pose mapped onto the source's) and torso keypoints per frame."""
         if state.prep is None:
-            raise NotAvailableYet("Real3D-Portrait video driving without real-input pre-processing", 8)
+            raise video_driving_needs_preprocessing()
         return self.preprocessor.driving(state.prep, driving, self.image_size)
 
     def driving_pncc(self, state: _State, driving: Sequence[np.ndarray]) -> torch.Tensor:
@@ -244,7 +251,7 @@ class Real3DPortrait(TalkingHeadModel):
         if audio is not None:
             return self._animate_audio(state, audio, cameras)
         if driving is not None and cameras is None and not self.real_inputs:
-            raise NotAvailableYet("Real3D-Portrait video driving without real-input pre-processing", 8)
+            raise video_driving_needs_preprocessing()
         default = Camera(lookat_cam2world(np.pi / 2, np.pi / 2), normalized_intrinsics(EG3D_FOCAL), "real3d")
         kp_d = None
         if driving is not None and state.prep is not None:

@@ -1,10 +1,10 @@
 """Dataset adapters by name (lazy "module:Class" targets; `talkbench validate --dataset NAME`)."""
 from __future__ import annotations
 
-from ...lazy import load_target, lookup
+from ...lazy import Registry, subclass_check
 from .base import DatasetAdapter, Finding
 
-ADAPTERS: dict[str, str] = {
+ADAPTERS: Registry[type[DatasetAdapter]] = Registry("dataset", {
     "hdtf": "talkbench.protocols.datasets.hdtf:HDTF",
     "celebvhq": "talkbench.protocols.datasets.celebvhq:CelebVHQ",
     "nersemble-v1": "talkbench.protocols.datasets.nersemble:NeRSembleV1",
@@ -15,11 +15,11 @@ ADAPTERS: dict[str, str] = {
     "person-specific": "talkbench.protocols.datasets.person_specific:PersonSpecific",
     "custom": "talkbench.protocols.datasets.custom:CustomClips",
     "mini": "talkbench.protocols.datasets.mini:MiniDataset",
-}
+}, check=subclass_check(DatasetAdapter, "dataset adapter"))
 
 
 def adapter_class(name: str) -> type[DatasetAdapter]:
-    return load_target(lookup("dataset", name, ADAPTERS))
+    return ADAPTERS.load(name)
 
 
 def open_dataset(name: str, root) -> DatasetAdapter:

@@ -1,8 +1,8 @@
 """HDTF (Zhang et al., CVPR 2021) in the universome/MRzzm clip naming: `<SUBSET>_<video>_<clip:03d>.mp4`.
 
 The crop windows, zoom ratios and download resolutions of HDTF's public metadata ship as package
-data (`protocols/data/hdtf_clips.json`, derived from the MRzzm/HDTF text files by
-`talkbench.protocols.generate`), so validation knows every legitimate clip name.
+data (`protocols/data/hdtf_clips.json`, derived from the MRzzm/HDTF text files by the
+maintenance script `scripts/protocols/generate.py --hdtf-metadata`), so validation knows every legitimate clip name.
 """
 from __future__ import annotations
 

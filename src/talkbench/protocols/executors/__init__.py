@@ -5,10 +5,9 @@ in manifest order, whatever order they arrived in.
 """
 from __future__ import annotations
 
-import importlib
 from typing import Any, Callable, Protocol
 
-from ...errors import UnknownNameError
+from ...lazy import Registry
 
 OnOutcome = Callable[[dict[str, Any]], None]
 
@@ -17,14 +16,11 @@ class Executor(Protocol):
     def run(self, job, items: list[dict], on_outcome: OnOutcome) -> None: ...
 
 
-EXECUTORS: dict[str, str] = {
+EXECUTORS: Registry[type] = Registry("executor", {
     "local": "talkbench.protocols.executors.local:LocalExecutor",
     "ray": "talkbench.protocols.executors.ray:RayExecutor",
-}
+})
 
 
 def make_executor(name: str, workers: int = 1, **options: Any) -> Executor:
-    if name not in EXECUTORS:
-        raise UnknownNameError(f"unknown executor '{name}'. Known: {', '.join(EXECUTORS)}")
-    module, _, attr = EXECUTORS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)(workers=workers, **options)
+    return EXECUTORS.create(name, workers=workers, **options)
