@@ -2,7 +2,9 @@
 
 `paper`: 256² planes of 32 channels (LP3D at 512²), SPyNet undistorter (6 pyramid levels, 7×7 convs of
 32/64/32/16 channels), 5-layer visibility ConvNet giving 128² maps, fuser stand-in of width 96.
-`tiny`: the CPU configuration trained on the mini benchmark (LP3D preset `tiny`, 32² planes).
+`tiny`: the CPU configuration trained on the mini benchmark (LP3D preset `tiny`, 32² planes); its render
+loss weighs 20× the tri-plane losses, because offline the teacher's pseudo-ground-truth planes come from an
+untrained or briefly trained LP3D and the photographs are the only reliable signal.
 The fuser is NOT RVRT: see fuser.py (a smaller recurrent transformer with the same inputs and outputs).
 """
 from __future__ import annotations
@@ -61,7 +63,7 @@ PRESETS: dict[str, Coherent3DConfig] = {
     "paper": Coherent3DConfig(lp3d=lp3d_preset("real3d")),
     "tiny": Coherent3DConfig(lp3d=lp3d_preset("tiny"), undistorter_levels=3, undistorter_widths=(16, 32, 16, 8),
                              undistorter_kernel=5, visibility_width=16, fuser_dim=32, fuser_heads=2, fuser_blocks=1,
-                             fuser_recon_width=32, render_loss="l1", lr=2e-3, steps=300),
+                             fuser_recon_width=32, losses=LossWeights(render=20.0), render_loss="l1", lr=5e-3, steps=300),
 }
 
 
