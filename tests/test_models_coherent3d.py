@@ -147,3 +147,26 @@ def test_registered_with_per_module_parameters():
     assert table["coherent3d.undistorters"] == 3 * table["coherent3d.undistorters.0"]
     assert table["coherent3d.fusers"] == 3 * table["coherent3d.fusers.0"]
     assert "coherent3d.visibility" in table
+
+
+def test_runner_fills_nxn_matrices_for_lp3d_and_coherent3d(tmp_path, monkeypatch):
+    from talkbench.models.lp3d.adapter import LP3D
+    from talkbench.protocols.api import run
+    from tests.protocol_fixtures import make_nersemble_v1, write_protocol
+
+    torch.set_num_threads(1)
+    views = ["222200042", "222200037", "222200045"]
+    root = make_nersemble_v1(tmp_path / "ners", "018", "EMO-1-shout+laugh", n_frames=2)
+    ref = {"clip": "018/EMO-1-shout+laugh", "serials": views}
+    metrics = [{"name": n, "options": {"base": "l1"}} for n in ("synthesis_quality", "nvs_quality", "nvv", "ivv")]
+    write_protocol(tmp_path / "specs", "c3d-nxn", [{"id": "018", "source": ref, "cameras": ref, "target": ref}],
+                   dataset="nersemble-v1", task="multiview-nxn", metrics=metrics,
+                   defaults={"resolution": None, "background": "full", "color_correction": False})
+    monkeypatch.setenv("TALKBENCH_PROTOCOL_PATH", str(tmp_path / "specs"))
+    for name, ckpt in (("lp3d", LP3D.write_random_checkpoint(tmp_path / "l.ckpt", preset="tiny")),
+                       ("coherent3d", Coherent3D.write_random_checkpoint(tmp_path / "c.ckpt", preset="tiny"))):
+        s = run("c3d-nxn", data=root, out=tmp_path / name, model=name, checkpoint=ckpt)
+        m = s["metrics"]
+        assert m["synthesis_quality"]["n"] == 1 and np.isfinite(m["nvv"]["value"]) and np.isfinite(m["ivv"]["value"])
+        assert m["synthesis_quality"]["value"] > 0  # renders of random weights are not the ground truth
+        assert any("random initialisation" in r for r in s.get("comparable_reasons", [])), s.get("comparable_reasons")
