@@ -170,3 +170,22 @@ def test_runner_fills_nxn_matrices_for_lp3d_and_coherent3d(tmp_path, monkeypatch
         assert m["synthesis_quality"]["n"] == 1 and np.isfinite(m["nvv"]["value"]) and np.isfinite(m["ivv"]["value"])
         assert m["synthesis_quality"]["value"] > 0  # renders of random weights are not the ground truth
         assert any("random initialisation" in r for r in s.get("comparable_reasons", [])), s.get("comparable_reasons")
+
+
+def test_training_clips_through_a_dataset_adapter(tmp_path):
+    from talkbench.models.multiview_data import load_training_clips
+    from talkbench.models.training import FitRequest
+    from talkbench.protocols.datasets.multiview_clips import read_clips
+    from tests.protocol_fixtures import make_nersemble_v1
+
+    views = ["222200042", "222200037", "222200045"]
+    root = make_nersemble_v1(tmp_path / "ners", "018", "EMO-1-shout+laugh", n_frames=2)
+    clips = read_clips("nersemble-v1", root, ["018/EMO-1-shout+laugh"], views)
+    assert len(clips) == 1 and clips[0].n_frames == 2 and clips[0].serials == views
+    assert clips[0].frontal() in views and clips[0].cameras[views[0]].cam2world.shape == (4, 4)
+    request = FitRequest(root, tmp_path / "out", options={"dataset": "nersemble-v1"}, clips=tuple(clips))
+    assert load_training_clips(request) == clips
+    with pytest.raises(InputError, match="clips and cameras"):
+        read_clips("nersemble-v1", root, [], views)
+    with pytest.raises(InputError, match="read by `talkbench fit"):
+        load_training_clips(FitRequest(root, tmp_path / "out", options={"dataset": "nersemble-v1"}))

@@ -2,7 +2,8 @@
 
 `read_multiview(root)` reads the multiview layout talkbench writes for the mini benchmark
 (`<root>/multiview/<subject>/<serial>/*.png` + `cameras.json`); any dataset the protocols can open
-(NeRSemble v1/v2, ...) goes through its protocol adapter with `dataset=NAME` (`from_adapter`).
+(NeRSemble v1/v2, ...) is read by its protocol adapter in `talkbench fit --option dataset=NAME`
+(protocols/datasets/multiview_clips.py), which hands the clips over in `FitRequest.clips`.
 """
 from __future__ import annotations
 
@@ -64,34 +65,17 @@ def read_multiview(root: str | Path, subjects: Sequence[str] | None = None) -> l
     return clips
 
 
-def from_adapter(dataset: str, root: str | Path, clip_ids: Sequence[str], serials: Sequence[str]) -> list[MultiviewClip]:
-    """Clips of a dataset the protocols read (e.g. nersemble-v2), through its adapter."""
-    from ..protocols.datasets import open_dataset  # the training entry point reads data as the protocols do
-    from ..protocols.refs import Ref
-
-    ds = open_dataset(dataset, root)
-    out = []
-    for clip in clip_ids:
-        frames = {s: list(ds.frames(Ref(clip, "all", s)).arrays) for s in serials}
-        mask_sets = {s: ds.masks(Ref(clip, "all", s)) for s in serials}
-        masks = ({s: [m[..., 0] if m.ndim == 3 else m for m in mask_sets[s].arrays] for s in serials}
-                 if all(m is not None for m in mask_sets.values()) else None)
-        out.append(MultiviewClip(clip, list(serials), frames, {s: ds.camera(clip, s) for s in serials}, masks))
-    return out
-
-
-def load_training_clips(data: str | Path, options: dict) -> list[MultiviewClip]:
-    """`talkbench fit` data for the multiview models: options `dataset` (default: the mini layout),
-    `subjects` (comma list), `clips` / `serials` (comma lists, for adapter datasets)."""
-    split = lambda v: [s for s in str(v).split(",") if s] if v else None  # noqa: E731
-    dataset = options.get("dataset")
-    if dataset in (None, "mini"):
-        return read_multiview(data, split(options.get("subjects")))
-    clips, serials = split(options.get("clips")), split(options.get("serials"))
-    if not clips or not serials:
-        raise InputError(None, f"training on dataset '{dataset}' needs the clips and cameras to use",
-                         "add --option clips=ID,ID --option serials=S,S,...")
-    return from_adapter(dataset, data, clips, serials)
+def load_training_clips(request) -> list[MultiviewClip]:
+    """The multiview clips of a FitRequest: those `talkbench fit` already read through a dataset adapter
+    (`request.clips`), else the mini layout under `request.data` (option `subjects`: a comma list)."""
+    if request.clips:
+        return list(request.clips)
+    dataset = request.options.get("dataset")
+    if dataset not in (None, "mini"):
+        raise InputError(None, f"dataset '{dataset}' is read by `talkbench fit --option dataset=...`, not by the model",
+                         "run `talkbench fit`, or pass FitRequest(clips=...)")
+    subjects = request.options.get("subjects")
+    return read_multiview(request.data, [s for s in str(subjects).split(",") if s] if subjects else None)
 
 
 def frame_indices(value, n_frames: int) -> list[int]:

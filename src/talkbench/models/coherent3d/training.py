@@ -118,7 +118,7 @@ def fit_coherent3d(request: FitRequest) -> FitReport:
     dev = torch.device(request.device)
     net.to(dev).train()
     net.lp3d.eval()
-    clips = load_training_clips(request.data, opts)
+    clips = load_training_clips(request)
     frames = frame_indices(opts.get("frames"), clips[0].n_frames)
     teacher = _Teacher(net, clips, frames, dev, int(opts["render_resolution"]) if opts.get("render_resolution") else None)
     render_loss = _render_loss(cfg.render_loss, dev)

@@ -60,7 +60,7 @@ def fit_lp3d(request: FitRequest) -> FitReport:
         net.load_state_dict(state, strict=True)
     dev = torch.device(request.device)
     net.to(dev).train()
-    clips = load_training_clips(request.data, opts)
+    clips = load_training_clips(request)
     frames = frame_indices(opts.get("frames"), clips[0].n_frames)
     out_size = 512 if cfg.super_resolution else cfg.neural_rendering_resolution
     inputs, cams = view_tensors(clips, frames, cfg.image_size, cfg.camera_radius)
