@@ -41,6 +41,10 @@ class Coherent3D(ReconstructionModel):
         self.lp3d_checkpoint, self.provenance, self.lp3d_provenance = lp3d, {}, {}
         torch.manual_seed(seed)
         state = None
+        if checkpoint is not None and lp3d is not None:
+            from ...errors import InputError
+
+            raise InputError(None, "a Coherent3D checkpoint already holds its frozen LP3D", "pass either --checkpoint or lp3d=, not both")
         if checkpoint is not None:
             state, cfg, self.provenance = load_coherent3d(checkpoint, sha256)
         else:
