@@ -32,6 +32,8 @@ $(STAMP): pyproject.toml Makefile
 
 system-deps:
 	@# Debian packages used by tests (headless chromium for the HTML report).
+	@# pdflatex is not installed here (texlive-latex-recommended + fonts is ~130 MB): the LaTeX compile
+	@# test runs where it is present (apt-get install texlive-latex-recommended) and is skipped otherwise.
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  missing=""; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \

@@ -43,9 +43,10 @@ def make_run(folder: Path, model: str, values: dict[str, list[float]], *, cards:
             items.append(ItemRecord(f"clip{k:03d}", name, v, n_frames=6, extra=extra))
     weights = {c.backbone.id: c.backbone.weights_sha256 for c in (cards.get(n) or card(n) for n in values)
                if c.backbone and c.backbone.weights_sha256}
+    whole = {m.item for m in missing if m.metric is None}  # as the runner counts: items missing for every metric
     summary = RunSummary(
         protocol={"id": protocol, "version": "1.0", "hash": proto_hash}, model={"name": model}, metrics=metrics,
-        counts={"expected": n_items, "evaluated": n_items - len(missing), "missing": len(missing)},
+        counts={"expected": n_items, "evaluated": n_items - len(whole), "missing": len(whole)},
         missing=list(missing), comparable=comparable,
         comparable_reasons=[] if comparable else ["--limit smoke run"], weights=weights,
         artifacts={"items": "items.jsonl", **(artifacts or {})}, run=run_info or {}, suite=SUITE, environment=ENV,

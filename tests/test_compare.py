@@ -130,3 +130,37 @@ def test_bad_tolerance_is_exit_2(base):
 def test_variant_uses_family_tolerance():
     assert tolerance_for("csim_dlib", {"name": "csim_dlib"}, 0.9, {}) == DEFAULT_TOLERANCES["csim"]
     assert tolerance_for("lse_c_fullframe", {"name": "lse_c_fullframe"}, 7.0, {}) == DEFAULT_TOLERANCES["lse_c"]
+
+
+def test_lost_item_fails_even_when_the_mean_improves(base, tmp_path, capsys):
+    """NEW loses one of BASE's items and scores better on the rest: still exit 1, naming the item."""
+    from talkbench.results.summary import MissingItem
+
+    new = _run(tmp_path, "new", [v + 0.02 for v in BASE_CSIM[:3]], psnr=PSNR[:3],
+               missing=[MissingItem("clip003", "no face detected", None)])
+    comp = compare_runs(Run.load(base), Run.load(new))
+    assert comp.lost_items == ["clip003"] and comp.exit_code == 1
+    assert {m.metric: m.verdict for m in comp.metrics} == {"psnr": "lost items", "csim": "lost items"}
+    assert all(m.lost_items == ["clip003"] and "was " in m.note for m in comp.metrics)
+    csim = next(m for m in comp.metrics if m.metric == "csim")
+    assert "was better" in csim.note  # the mean alone would have passed
+    assert main(["compare", str(base), str(new)]) == 1
+    cap = capsys.readouterr()
+    assert "1 lost item(s)" in cap.out and "**lost items**" in cap.out
+    assert "1 item(s) evaluated in BASE are not in NEW: clip003" in cap.err
+
+
+def test_metrics_without_values_are_ignored_and_named(tmp_path, capsys):
+    """A metric listed by one run only, or by both, with no value anywhere: no verdict, no incomparability."""
+    base = make_run(tmp_path / "b", "m", {"psnr": PSNR, "fid": [None] * 4, "lse_c": [None] * 4})
+    new = make_run(tmp_path / "n", "m", {"psnr": PSNR, "fid": [None] * 4, "kid": [None] * 4})
+    comp = compare_runs(Run.load(base), Run.load(new))
+    assert comp.exit_code == 0 and [m.metric for m in comp.metrics] == ["psnr"]
+    assert comp.ignored == ["fid: no value in either run", "lse_c: no value in BASE (absent from NEW)",
+                            "kid: no value in NEW (absent from BASE)"]
+    assert main(["compare", str(base), str(new)]) == 0
+    assert "ignored lse_c: no value in BASE (absent from NEW)" in capsys.readouterr().err
+    # a metric with a value in BASE and none in NEW is still a lost metric
+    lost = make_run(tmp_path / "l", "m", {"psnr": PSNR})
+    with_fid = make_run(tmp_path / "f", "m", {"psnr": PSNR, "fid": [30.0, 31.0, 29.0, 30.5]})
+    assert [(m.metric, m.verdict) for m in compare_runs(Run.load(with_fid), Run.load(lost)).regressions] == [("fid", "missing")]

@@ -153,7 +153,7 @@ def test_custom_folder_and_jsonl_list(tmp_path):
     assert len(lst.frames(Ref("x"))) == 3
     with pytest.raises(InputError, match="leaves the dataset root"):
         lst.frames(Ref("bad"))
-    assert statuses(lst.validate())["bad"] == "missing"
+    assert statuses(lst.validate())["bad"] == "malformed"  # an escape is a rejection (exit 2), not a gap
 
 
 def test_custom_protocol_is_not_comparable(tmp_path):

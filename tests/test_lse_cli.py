@@ -98,7 +98,7 @@ def test_energy_envelope_blocks():
 
 def test_paired_metrics_still_need_gt(tmp_path, capsys):
     code, _, err = _run(capsys, "score", "--pred", str(tmp_path), "--metrics", "psnr")
-    assert code == 2 and "--gt is required" in err
+    assert code == 2 and "--gt: is required" in err
 
 
 def test_metric_groups_expand():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from html import escape as html_escape
 
 import pytest
 
@@ -65,7 +66,7 @@ def test_chromium_renders_report_without_running_injected_script(report, tmp_pat
     _chromium(f"--screenshot={shot}", path.as_uri(), tmp=tmp_path)
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     dom = _chromium("--dump-dom", path.as_uri(), tmp=tmp_path).stdout
-    assert '<table class="leaderboard">' in dom and "Ours (VD)" in dom and "model-a" in dom
+    assert '<table class="leaderboard">' in dom and "Real3D-Portrait (VD)" in dom and "model-a" in dom
     assert "<title>talkbench report</title>" in dom
     assert '<p id="pwned">' not in dom and "PWNED2" not in dom.replace("document.title='PWNED2'", "")
     assert "&lt;script&gt;document.title=" in dom  # shown as text
@@ -79,3 +80,64 @@ def test_chromium_check_detects_a_script_that_runs(tmp_path):
     page.write_text(f"<!DOCTYPE html><html><head><title>x</title></head><body>{EVIL}</body></html>", encoding="utf-8")
     dom = _chromium("--dump-dom", page.as_uri(), tmp=tmp_path).stdout
     assert '<p id="pwned">PWNED</p>' in dom
+
+
+@pytest.fixture
+def skip_report(tmp_path):
+    """Two runs sharing one missing-weights reason over many items, one with an infinite PSNR."""
+    reason = "missing weights: buffalo_l (talkbench weights import PATH --id buffalo_l)"
+    miss = [MissingItem(f"clip{k:03d}", reason, "csim") for k in range(40)]
+    a = make_run(tmp_path / "a", "oracle", {"psnr": [float("inf")] * 3, "ssim": [1.0] * 3}, missing=miss)
+    b = make_run(tmp_path / "b", "copy", {"psnr": [20.0, 21.0, 19.0], "ssim": [0.7, 0.8, 0.75]}, missing=miss[:10],
+                 comparable=False)
+    out = tmp_path / "report.html"
+    assert main(["report", str(a), str(b), "--format", "html", "--out", str(out)]) == 0
+    return out, out.read_text(encoding="utf-8"), reason
+
+
+def test_summary_first_with_skip_reasons_grouped_once(skip_report):
+    _, text, reason = skip_report
+    assert text.index("<h2>Summary</h2>") < text.index("<h2>Leaderboard</h2>") < text.index("<h2>Plots</h2>")
+    summary = text[text.index("<h2>Summary</h2>"):text.index("<h2>Leaderboard</h2>")]
+    assert summary.count(html_escape(reason)) == 1  # 50 skipped pairs, one line
+    assert f"<td>{html_escape(reason)}</td><td>csim</td><td>oracle, copy</td><td>50</td>" in summary
+    assert '<span class="bad">no</span>: --limit smoke run' in summary and '<span class="ok">yes</span>' in summary
+    # per-item tables and the one-by-one list are collapsed
+    assert '<details id="items-0"><summary>oracle: per-item values (3 items)</summary>' in text
+    assert "<details><summary>oracle: 40 missing (item × metric)</summary>" in text
+
+
+def test_ci_and_n_shown_as_the_intro_promises(skip_report):
+    _, text, _ = skip_report
+    assert "shown with their bootstrap 95% CI and the number of evaluated items" in text
+    board = text[text.index('<table class="leaderboard">'):text.index("</table>", text.index('<table class="leaderboard">'))]
+    assert "[0.7" in board and "(n=3)" in board  # copy's SSIM CI and n
+    assert "∞" in board and "means at least one item" in text  # the infinite PSNR explained
+    assert "the value is infinite, not an error" in text  # and in the per-item table
+
+
+def test_report_and_summary_files_follow_the_umask(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        run = make_run(tmp_path / "r", "m", {"psnr": [20.0, 21.0]})
+        out = tmp_path / "report.html"
+        assert main(["report", str(run), "--format", "html", "--out", str(out)]) == 0
+    finally:
+        os.umask(old)
+    for p in (out, tmp_path / "r" / "summary.json", tmp_path / "r" / "items.jsonl"):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o644, p
+
+
+@needs_chromium
+@pytest.mark.browser
+def test_chromium_top_of_page_is_the_summary(skip_report, tmp_path):
+    path, _, _ = skip_report
+    shot = tmp_path / "top.png"
+    _chromium(f"--screenshot={shot}", "--window-size=1280,800", path.as_uri(), tmp=tmp_path)
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    dom = _chromium("--dump-dom", path.as_uri(), tmp=tmp_path).stdout
+    body = dom[dom.index("<body>"):]
+    assert body.index("<h2>Summary</h2>") < body.index("Skipped, and why") < body.index("<h2>Leaderboard</h2>")

@@ -57,7 +57,7 @@ def test_cli_tables_print_pm(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "**4.33**±0.86" in out and "Mean opinion scores" in out and "Student-t" in out
     assert main(["mos", str(p), "--format", "latex", "--interval", "bootstrap-raters"]) == 0
-    assert r"\textbf{4.33}$\pm$" in capsys.readouterr().out
+    assert r"\textbf{4.33}\ensuremath{\pm}" in capsys.readouterr().out
 
 
 def test_bad_ratings_are_rejected_with_line(tmp_path):

@@ -75,3 +75,81 @@ def test_bars_radar_curves_speed(tmp_path):
     for p in paths:
         head = p.read_bytes()[:8]
         assert head == b"\x89PNG\r\n\x1a\n" if p.suffix == ".png" else head.startswith(b"%PDF")
+
+
+def _bars_by_label(fig, panel: int):
+    ax = fig.axes[panel]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    return ax, dict(zip(labels, ax.patches))
+
+
+def test_colour_is_fixed_per_method_across_boards(tmp_path):
+    from matplotlib.colors import to_hex
+
+    from talkbench.reports.figures import method_colours
+
+    a1 = make_run(tmp_path / "a1", "alpha", {"psnr": [20.0, 21.0]}, protocol="p1")
+    b1 = make_run(tmp_path / "b1", "beta", {"psnr": [22.0, 21.0]}, protocol="p1")
+    b2 = make_run(tmp_path / "b2", "beta", {"psnr": [18.0, 19.0]}, protocol="p2")  # beta first on this board
+    runs = load_runs([a1, b1, b2])
+    assert runs[1].label == runs[2].label == "beta"  # the same method on two protocols keeps its name
+    boards = build_boards(runs, [])
+    colours = method_colours(boards)
+    figs = [grouped_bars(b, colours) for b in boards]
+    _, first = _bars_by_label(figs[0], 0)
+    _, second = _bars_by_label(figs[1], 0)
+    assert to_hex(first["beta"].get_facecolor()) == to_hex(second["beta"].get_facecolor()) == colours["beta"]
+    assert to_hex(first["alpha"].get_facecolor()) != colours["beta"]
+    for f in figs:
+        close(f)
+
+
+def test_no_error_bars_without_ci_and_infinite_values_capped(tmp_path):
+    from talkbench.baselines.published import select_tables
+
+    inf_run = make_run(tmp_path / "o", "oracle", {"psnr": [float("inf"), float("inf")], "l1": [0.0, 0.0]})
+    runs = load_runs([inf_run])
+    (board,) = build_boards(runs, select_tables(["real3d.t1.same-id"]))
+    fig = grouped_bars(board)
+    ax, bars = _bars_by_label(fig, [a.get_title() for a in fig.axes].index("PSNR ↑"))
+    # published rows and the oracle have no CI: no error bar lines at all
+    assert not [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+    oracle = bars[next(k for k in bars if k.startswith("oracle"))]
+    finite_top = max(p.get_height() for k, p in bars.items() if not k.startswith("oracle"))
+    assert oracle.get_height() > finite_top  # drawn at the cap, above every finite bar
+    assert any(t.get_text() == "∞" for t in ax.texts)
+    assert ax.get_ylim()[1] > oracle.get_height()
+    assert "infinite value" in " ".join(t.get_text() for t in fig.texts)
+    close(fig)
+
+
+def test_error_bars_only_where_a_ci_exists(tmp_path):
+    a = make_run(tmp_path / "a", "a", {"psnr": [20.0, 21.0, 22.0]})
+    b = make_run(tmp_path / "b", "b", {"psnr": [20.0]})  # one item: no bootstrap CI
+    (board,) = build_boards(load_runs([a, b]), [])
+    fig = grouped_bars(board)
+    errbars = [c for c in fig.axes[0].containers if type(c).__name__ == "ErrorbarContainer"]
+    assert len(errbars) == 1
+    lo, hi = board.rows[0].cells["psnr"].ci95
+    seg = errbars[0].lines[2][0].get_segments()[0]
+    assert seg[0][1] == pytest.approx(lo) and seg[1][1] == pytest.approx(hi)
+    close(fig)
+
+
+def test_non_comparable_runs_hatched_dashed_and_labelled(tmp_path):
+    ok = make_run(tmp_path / "ok", "ok", {"psnr": [20.0, 21.0], "ssim": [0.8, 0.9], "l1": [0.05, 0.06]})
+    smoke = make_run(tmp_path / "smoke", "smoke", {"psnr": [18.0, 19.0], "ssim": [0.7, 0.8], "l1": [0.07, 0.06]},
+                     comparable=False)
+    (board,) = build_boards(load_runs([ok, smoke]), [])
+    fig = grouped_bars(board)
+    _, bars = _bars_by_label(fig, 0)
+    assert bars["ok"].get_hatch() is None and bars["smoke †"].get_hatch() == "///"
+    assert "hatched, †: not comparable" in " ".join(t.get_text() for t in fig.texts)
+    rad = radar(board)
+    styles = {line.get_label(): line.get_linestyle() for line in rad.axes[0].lines}
+    assert styles == {"ok": "-", "smoke †": "--"}
+    ticks = [t.get_text() for t in rad.axes[0].get_xticklabels()]
+    assert ticks[1] == "SSIM ↑\n(card range [-1, 1])" and ticks[0].startswith("PSNR ↑\n(min–max of plotted rows [")
+    assert "rescaled to [0, 1]" in rad.axes[0].get_title()
+    for f in (fig, rad):
+        close(f)

@@ -46,11 +46,11 @@ def test_best_and_second_follow_card_direction(two_runs):
 def test_ranking_with_published_rows_and_ties(two_runs):
     (board,) = build_boards(two_runs, select_tables(["real3d.t1.same-id"]))
     psnr = _marks(board, "psnr")
-    assert psnr["model-a"] == BEST and psnr["Ours (VD)"] == SECOND and psnr["model-b"] is None
+    assert psnr["model-a"] == BEST and psnr["Real3D-Portrait (VD)"] == SECOND and psnr["model-b"] is None
     l1 = _marks(board, "l1")  # model-b 0.050 beats the paper's best 0.067
-    assert l1["model-b"] == BEST and l1["Ours (VD)"] == SECOND
+    assert l1["model-b"] == BEST and l1["Real3D-Portrait (VD)"] == SECOND
     fid = _marks(board, "fid")  # only published rows have FID
-    assert fid["Ours (VD)"] == BEST and fid["Face-vid2vid"] == SECOND
+    assert fid["Real3D-Portrait (VD)"] == BEST and fid["Face-vid2vid"] == SECOND
     # ties at the printed precision share the mark
     board.rows[0].cells["l1"].value = 0.0501
     rank(board)
@@ -81,7 +81,7 @@ def test_backbone_footnote_only_where_it_differs(two_runs):
 def test_boards_split_by_protocol(two_runs):
     boards = build_boards(two_runs, select_tables(["real3d.t1"]))
     assert [b.protocol for b in boards] == ["celebvhq-same-id-substitute", "celebvhq-cross-id-substitute"]
-    assert [r.label for r in boards[1].rows] == ["Face-vid2vid", "OTAvatar", "HiDe-NeRF", "Ours (VD)"]
+    assert [r.label for r in boards[1].rows] == ["Face-vid2vid", "OTAvatar", "HiDe-NeRF", "Real3D-Portrait (VD)"]
 
 
 def test_latex_escaping_and_marks(tmp_path):
@@ -92,8 +92,8 @@ def test_latex_escaping_and_marks(tmp_path):
     tex = render_table(board, "latex")
     assert (r"a\_b \& c\% \$x\$ \#1 \{y\} \textasciitilde{}z\textasciicircum{} \textbackslash{}path") in tex
     assert r"\textbf{30.50}" in tex and r"\underline{20.50}" in tex
-    assert r"PSNR $\uparrow$" in tex and r"\begin{tabular}{llr}" in tex
-    assert latex_escape("±↓") == r"$\pm$$\downarrow$"
+    assert r"PSNR \ensuremath{\uparrow}" in tex and r"\begin{tabular}{llr}" in tex
+    assert latex_escape("±↓") == r"\ensuremath{\pm}\ensuremath{\downarrow}"
 
 
 def test_markdown_escaping_keeps_columns(tmp_path):
@@ -116,7 +116,7 @@ def test_csv_round_trip_with_ci_and_n(two_runs):
             assert row[name] == m["value"]  # exact: repr precision
             assert (row[f"{name}_ci_lo"], row[f"{name}_ci_hi"]) == tuple(m["ci95"])
             assert row[f"{name}_n"] == m["n"]
-    ours = df[df["method"] == "Ours (VD)"].iloc[0]
+    ours = df[df["method"] == "Real3D-Portrait (VD)"].iloc[0]
     assert ours["akd"] == 2.829 and math.isnan(ours["psnr_ci_lo"]) and ours["kind"] == "published"
 
 
@@ -158,7 +158,7 @@ def test_cli_report_all_formats(two_runs, tmp_path, capsys):
         out = tmp_path / f"r.{fmt}"
         assert main(["report", *paths, "--published", "real3d.t1.same-id", "--format", fmt, "--out", str(out)]) == 0
         text = out.read_text(encoding="utf-8")
-        assert "Ours (VD)" in text and "model-a" in text
+        assert "Real3D-Portrait (VD)" in text and "model-a" in text
     assert main(["report", *paths, "--published", "real3d.t1.same-id", "--vs", "Ours (VD)"]) == 0
     assert "Reported vs reproduced" in capsys.readouterr().out
     assert main(["report", *paths, "--published", "no.such.table"]) == 2
@@ -203,3 +203,17 @@ def test_infinite_psnr_ranks_best(two_runs):
     board.rows[1].cells["psnr"].value = math.nan  # undefined takes no part
     rank(board)
     assert _marks(board, "psnr")["model-b"] is None
+
+
+def test_columns_without_any_value_are_left_out_and_named_once(tmp_path):
+    """The demo without official weights: CSIM/FID columns of dashes are dropped and listed in the caption."""
+    a = make_run(tmp_path / "a", "a", {"psnr": [20.0, 21.0], "fid": [None, None], "kid": [None, None]})
+    b = make_run(tmp_path / "b", "b", {"psnr": [22.0, 21.0], "fid": [None, None]})
+    (board,) = build_boards(load_runs([a, b]), [])
+    assert [c.key for c in board.columns] == ["psnr"]
+    assert board.caption[-1] == "No value in any row, not shown: FID, KID."
+    md = render_table(board, "md")
+    assert md.count("FID") == 1 and "| — |" not in md
+    # a column that the paper fills stays, with the runs' dashes
+    (pub,) = build_boards(load_runs([a]), select_tables(["real3d.t1.same-id"]))
+    assert "fid" in [c.key for c in pub.columns] and pub.caption[-1] == "No value in any row, not shown: KID."

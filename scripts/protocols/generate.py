@@ -52,6 +52,9 @@ PERSON_SPECIFIC = ("Obama", "May")
 
 PIXEL = ["psnr", "ssim", "l1", "lpips"]
 FACE = ["csim", "aed", "apd", "akd"]
+#: GOHA's FID (src/test_celeba_cross.py + README): generated images against the *source* images, not a GT
+#: (with `--model-option output=raw` the GOHA adapter writes the raw 224² renders instead of the 512² SR)
+FID_VS_SOURCE = {"name": "fid", "options": {"real": "source"}, "label": "fid_vs_source"}
 
 
 def spec(pid: str, title: str, dataset: str, dataset_version: str, task: str, list_status: str, description: str,
@@ -224,8 +227,9 @@ def celeba_cross_id():
     return spec("celeba-cross-id", "CelebA-HQ cross-identity: consecutive natsorted pairs (GOHA)", "celeba", "celeba_hq_30000",
                 "reenactment", "verbatim",
                 "Images in natural-sort order are paired (0→1, 2→3, …): the first is the source, the second drives "
-                "(expression and pose). 15,000 pairs; FID against the source images.",
-                ["csim", "aed", "apd", "fid"], CELEBA_DEFAULTS, CELEBA_REFS), items
+                "(expression and pose). 15,000 pairs; FID against the source images (`fid_vs_source`, GOHA's "
+                "recipe).",
+                ["csim", "aed", "apd", FID_VS_SOURCE], CELEBA_DEFAULTS, CELEBA_REFS), items
 
 
 # -- VFHQ, TH-1KH -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The `talkbench` command line. Each subcommand lives in talkbench/commands/<name>.py.
 
 Results go to stdout (JSON with --json); logs and progress bars go to stderr.
-Exit codes: 0 ok, 1 a regression / partial result, 2 bad input or incomparable inputs.
+Exit codes: 0 ok, 1 a regression / partial result, 2 bad input or incomparable inputs, 3 an internal error (a bug).
 """
 from __future__ import annotations
 
@@ -59,6 +59,29 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        if exc.filename is None:  # not about a path the user gave: a bug
+            return _bug(exc, args.verbose)
+        from .errors import os_error_message
+
+        print(f"talkbench: error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # anything else is a bug in talkbench: short message, traceback with -v
+        return _bug(exc, args.verbose)
+
+
+def _bug(exc: BaseException, verbose: int) -> int:
+    import traceback
+
+    from .errors import write_crash_log
+
+    log = write_crash_log(exc)
+    print(f"talkbench: internal error: {type(exc).__name__}: {exc}".rstrip(), file=sys.stderr)
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    print("talkbench: this is a bug in talkbench" + (f"; the traceback is in {log}" if log else "")
+          + ("" if verbose else " (run with -v to print it)"), file=sys.stderr)
+    return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,7 @@
 """Errors that name what was wrong, which file, and how to fix it."""
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -20,6 +21,10 @@ class InputError(TalkbenchError):
         where = f"{self.path}: " if self.path else ""
         hint = f" Fix: {fix}" if fix else ""
         super().__init__(f"{where}{problem}.{hint}")
+
+
+class InputDecodeError(InputError, ValueError):
+    """A user file whose bytes do not decode (text encoding, JSON, JSONL); still a ValueError for callers."""
 
 
 class UnknownNameError(TalkbenchError, KeyError):
@@ -56,3 +61,43 @@ class WeightsMismatchError(TalkbenchError):
 
 class IncomparableError(TalkbenchError):
     exit_code = 2
+
+
+#: errno -> (what happened, how to fix it) for OS errors on user-given paths
+OS_ERRORS: dict[int, tuple[str, str]] = {
+    errno.ENOENT: ("does not exist", "check the path"),
+    errno.EISDIR: ("is a folder, not a file", "name a file (e.g. inside that folder)"),
+    errno.ENOTDIR: ("has a part that is not a folder", "check the path"),
+    errno.EACCES: ("cannot be accessed (permission denied)", "choose a place you can read/write or fix its permissions"),
+    errno.EPERM: ("cannot be accessed (operation not permitted)", "choose a place you can read/write or fix its permissions"),
+    errno.EEXIST: ("already exists", "remove it or choose another name"),
+    errno.ENOSPC: ("cannot be written: no space left on the device", "free space or write elsewhere"),
+    errno.EROFS: ("is on a read-only file system", "write elsewhere"),
+    errno.ENAMETOOLONG: ("has a name that is too long", "use a shorter path"),
+    errno.ELOOP: ("is a symlink loop", "fix the symlinks"),
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """`PATH: what. Fix: how` for an OS error raised on a user-given path."""
+    what, fix = OS_ERRORS.get(exc.errno or -1, (exc.strerror or str(exc), "check the path and its permissions"))
+    path = exc.filename if exc.filename is not None else "(unnamed file)"
+    return f"{path}: {what}. Fix: {fix}"
+
+
+def write_crash_log(exc: BaseException) -> str | None:
+    """Write the traceback of an unexpected exception under $TALKBENCH_HOME/logs; its path (None if that fails)."""
+    import os
+    import time
+    import traceback
+
+    from .io.paths import talkbench_home
+
+    try:
+        folder = talkbench_home() / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return str(path)
+    except OSError:
+        return None

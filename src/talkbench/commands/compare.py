@@ -6,7 +6,8 @@ from ..errors import InputError
 from ..io.atomic import atomic_write_text
 from .output import add_json_flag, emit_json
 
-HELP = "compare two summary.json files and exit non-zero on a regression (1) or incomparable inputs (2)"
+HELP = ("compare two summary.json files and exit non-zero on a regression, a lost metric or lost items (1) "
+        "or incomparable inputs (2); metrics with no value in either run are ignored (and listed)")
 
 
 def add_arguments(p) -> None:
@@ -40,4 +41,11 @@ def run(args) -> int:
         sys.stdout.write(md)
     for reason in comp.incomparable:
         print(f"talkbench compare: incomparable: {reason}", file=sys.stderr)
+    if comp.lost_items:
+        print(f"talkbench compare: {len(comp.lost_items)} item(s) evaluated in BASE are not in NEW: "
+              + ", ".join(comp.lost_items), file=sys.stderr)
+    for m in comp.regressions:
+        print(f"talkbench compare: {m.metric}: {m.verdict}" + (f" ({m.note})" if m.note else ""), file=sys.stderr)
+    for line in comp.ignored:
+        print(f"talkbench compare: ignored {line}", file=sys.stderr)
     return comp.exit_code

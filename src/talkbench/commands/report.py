@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..reports.table import LATEX_WIDTHS
 
 from .output import write_or_print
 
@@ -23,6 +24,12 @@ def add_arguments(p) -> None:
     p.add_argument("--vs", metavar="METHOD",
                    help="reported-vs-reproduced view: compare each run with this method's row of the --published table")
     p.add_argument("--plots", metavar="DIR", help="also write the plots (PNG and PDF) into DIR")
+    p.add_argument("--columns", metavar="COLS",
+                   help="comma-separated metric columns to show, in this order (keys such as psnr,lpips,csim "
+                        "or printed labels); default: every column")
+    p.add_argument("--latex-width", choices=LATEX_WIDTHS, default="fit",
+                   help="LaTeX: fit = shrink to \\linewidth only when wider (default), resize = always scale "
+                        "to \\linewidth, tabular* = spread columns over \\linewidth, natural = as is")
 
 
 def run(args) -> int:
@@ -35,7 +42,7 @@ def run(args) -> int:
         raise InputError(None, "nothing to report", "pass result folders and/or --published TABLE_ID")
     runs = load_runs(args.results)
     tables = select_tables(args.published)
-    opts = RenderOptions(ci=args.ci, n=args.n)
+    opts = RenderOptions(ci=args.ci, n=args.n, latex_width=args.latex_width)
     if args.vs:
         if len(tables) != 1 or not runs:
             raise InputError(None, "--vs needs result files and exactly one published table",
@@ -43,6 +50,13 @@ def run(args) -> int:
         boards = [reproduction_board(r, tables[0], args.vs) for r in runs]
     else:
         boards = build_boards(runs, tables)
+    if args.columns:
+        from ..reports.table import select_columns
+
+        try:
+            boards = select_columns(boards, args.columns.split(","))
+        except ValueError as exc:
+            raise InputError(None, f"--columns: {exc}", "pick from the listed columns") from exc
 
     if args.plots:
         from ..reports.figures import write_all_plots
@@ -53,7 +67,10 @@ def run(args) -> int:
     if args.format == "html":
         from ..reports.html import render_report
 
-        text = render_report(boards, runs, tables, opts)
+        import dataclasses
+
+        # the HTML report always shows CI and n (its intro says so)
+        text = render_report(boards, runs, tables, dataclasses.replace(opts, ci=True, n=True))
     elif args.format == "csv":
         text = render_csv(boards, opts)
     else:

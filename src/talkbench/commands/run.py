@@ -26,6 +26,12 @@ def add_arguments(p) -> None:
     p.add_argument("--offline-backbones", action="store_true",
                    help="use the offline backbone substitutes (results marked non-comparable)")
     p.add_argument("--metrics", help="comma-separated subset of metrics (default: the protocol's)")
+    p.add_argument("--name", metavar="LABEL",
+                   help="the label reports and golden files show for this run (default: the model name, or "
+                        "predictions:<folder> for --pred)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when the run is not comparable with published numbers (missing items, --limit, "
+                        "substitute backbones or preprocessing, a custom protocol); the reasons are printed")
     add_json_flag(p)
 
 
@@ -66,7 +72,10 @@ def run(args) -> int:
                     metrics=[m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None,
                     ray_address=args.ray_address, model_config=parse_model_options(args.model_option))
     summary = run_protocol(cfg)
+    if args.name:
+        label_run(args.out, summary, args.name)
     data = summary.to_dict()
+    comparable, reasons = data["comparable"], data["comparable_reasons"]
     if args.json:
         emit_json(data)
     else:
@@ -74,13 +83,33 @@ def run(args) -> int:
                  "ci95": None if v.ci95 is None else f"[{v.ci95[0]:.4f}, {v.ci95[1]:.4f}]"} for k, v in summary.metrics.items()]
         print_table(rows, ("metric", "value", "n", "missing", "ci95"))
         print(f"protocol {summary.protocol['id']} v{summary.protocol['version']} ({summary.protocol['hash'][:12]}); "
-              f"items {summary.counts['evaluated']}/{summary.counts['expected']}; comparable: {summary.comparable}"
-              + (f" ({'; '.join(summary.comparable_reasons)})" if summary.comparable_reasons else ""))
+              f"items {summary.counts['evaluated']}/{summary.counts['expected']}; comparable: {comparable}")
         print(f"wrote {args.out / 'summary.json'} and {args.out / 'items.jsonl'}")
-    if summary.counts["missing"]:
-        import sys
+    import sys
 
-        print(f"talkbench: {summary.counts['missing']} item(s) could not be evaluated; their reasons are in "
-              f"{args.out / 'summary.json'} (missing)", file=sys.stderr)
+    for reason in reasons:  # on the terminal, not only in summary.json (stderr: stdout may be --json)
+        print(f"talkbench: not comparable: {reason}", file=sys.stderr)
+    if args.strict and not comparable:
+        print(f"talkbench: --strict: the run is not comparable ({len(reasons)} reason(s) above)", file=sys.stderr)
+        return 1
+    if summary.missing:  # whole items, metrics of an item, or frames: exit 1 and list them
+        whole = summary.counts["missing"]
+        print(f"talkbench: {len(summary.missing)} missing result(s) ({whole} whole item(s)); all reasons are in "
+              f"{args.out / 'summary.json'} (missing):", file=sys.stderr)
+        for m in summary.missing[:SHOWN_MISSING]:
+            print(f"  {m.item}{f' [{m.metric}]' if m.metric else ''}: {m.reason}", file=sys.stderr)
+        if len(summary.missing) > SHOWN_MISSING:
+            print(f"  ... and {len(summary.missing) - SHOWN_MISSING} more", file=sys.stderr)
         return 1
     return 0
+
+
+SHOWN_MISSING = 20
+
+
+def label_run(out: Path, summary, name: str) -> None:
+    """Record `--name` in summary.json's run section (reports and golden files use it as the label)."""
+    from ..results.store import write_summary
+
+    summary.run["name"] = name
+    write_summary(out, summary)

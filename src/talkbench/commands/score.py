@@ -29,6 +29,10 @@ def run(args) -> int:
     from ..protocols.adhoc import AdhocConfig, score_adhoc
     from ..results.store import write_results
 
+    if args.out is not None:  # refused before anything is scored
+        from ..io.atomic import check_output_folder
+
+        check_output_folder(args.out)
     names = [m.strip() for m in args.metrics.split(",") if m.strip()]
     cfg = AdhocConfig(args.pred, args.gt, names, mask=args.mask, audio=args.audio, fps=args.fps,
                       random_init_weights=args.random_init_weights)

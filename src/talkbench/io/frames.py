@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .images import IMAGE_SUFFIXES, list_images, read_image_array
+from .images import IMAGE_SUFFIXES, FrameTooLargeError, check_frame_size, list_images, read_image_array
 from .video import VIDEO_SUFFIXES, iter_frames, probe
 
 
@@ -47,6 +47,8 @@ class ImageFolder:
         for i, p in enumerate(self.files):
             try:
                 yield Frame(i, p.name, str(p), read_image_array(p))
+            except FrameTooLargeError:
+                raise
             except InputError as exc:
                 yield Frame(i, p.name, str(p), None, str(exc))
 
@@ -55,6 +57,8 @@ class VideoFile:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.info = probe(self.path)
+        if self.info.get("width") and self.info.get("height"):
+            check_frame_size(self.path, self.info["width"], self.info["height"])
 
     def __len__(self) -> int:
         return self.info["frames"]

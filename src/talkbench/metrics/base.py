@@ -214,6 +214,13 @@ def check_pair(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None):
         raise ValueError(f"prediction {tuple(pred.shape)} and reference {tuple(gt.shape)} differ in shape; resize before scoring")
     if pred.dim() != 4 or pred.shape[1] != 3:
         raise ValueError(f"expected N×3×H×W RGB tensors, got {tuple(pred.shape)}")
+    if not (pred.is_floating_point() and gt.is_floating_point()):
+        raise ValueError(f"expected floating-point images in [0, 1], got {pred.dtype} and {gt.dtype} (divide 8-bit images by 255)")
+    if pred.shape[0] and (pred.shape[2] == 0 or pred.shape[3] == 0):
+        raise ValueError(f"images of {tuple(pred.shape[2:])} pixels are empty")
+    for role, t in (("prediction", pred), ("reference", gt)):
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"the {role} holds NaN or infinite values")
     if mask is not None:
         if mask.dim() == 3:
             mask = mask.unsqueeze(1) if mask.shape[0] == pred.shape[0] else mask.unsqueeze(0)

@@ -20,6 +20,7 @@ MODELS: Registry[type[TalkingHeadModel]] = Registry("model", {
     "input-view": "talkbench.baselines.simple:InputView",
     "landmark-warp": "talkbench.baselines.landmark_warp:LandmarkWarp",
     "real3d-portrait": "talkbench.models.real3d_portrait.adapter:Real3DPortrait",
+    "goha": "talkbench.models.goha.adapter:GOHA",
     "lp3d": "talkbench.models.lp3d.adapter:LP3D",
     "coherent3d": "talkbench.models.coherent3d.adapter:Coherent3D",
 }, group=ENTRY_POINT_GROUP, check=subclass_check(TalkingHeadModel, "model"), direct=True,

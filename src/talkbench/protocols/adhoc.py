@@ -23,6 +23,7 @@ from ..io.frames import open_frames
 from ..io.frameset import FrameSet
 from ..io.hashing import sha256_file
 from ..metrics.card import MetricKind
+from ..metrics.pixel import PixelMetric
 from ..metrics.registry import REGISTRY
 from ..results.summary import ItemRecord, MissingItem, RunSummary
 from .evaluate import frame_analysis, score_item
@@ -69,9 +70,13 @@ def metric_entries(cfg: AdhocConfig, reasons: list[str]) -> list[MetricEntry]:
             raise InputError(None, f"metric '{name}' is {kind.value}, which one ad-hoc item cannot give",
                              "use `talkbench score-matrix` or `talkbench run` with a multiview protocol")
         if NEEDS_GT[kind] and cfg.gt is None:
-            raise InputError(None, f"--gt is required for {kind.value} metrics such as '{name}'",
+            raise InputError("--gt", f"is required for {kind.value} metrics such as '{name}'",
                              "pass --gt, or score audio-visual metrics such as lse without it")
         options = dict(cfg.options.get(name, {}))
+        region = {**cls.defaults, **REGISTRY.resolve(name)[1], **options}.get("region", "full")
+        if issubclass(cls, PixelMetric) and region != "full" and cfg.mask is None:
+            raise InputError("--mask", f"is required by metric '{name}' ({region}): it weighs pixels with the GT alpha masks",
+                             "pass --mask FOLDER (one alpha mask per GT frame), or use the unmasked metric")
         if cfg.random_init_weights and "weights" in cls.defaults:
             options["weights"] = RANDOM_INIT
             random_init.append(name)
@@ -89,11 +94,11 @@ def paired_frames(pred_path: Path, gt_path: Path | None) -> tuple[FrameSet, Fram
     left out, and the kept frame indices."""
     pred_src = open_frames(pred_path)
     gt_src = open_frames(gt_path) if gt_path is not None else None
+    if len(pred_src) == 0:
+        raise InputError(pred_path, "holds no frames", "pass a folder of images or a video")
     if gt_src is not None and len(pred_src) != len(gt_src):
         raise InputError(pred_path, f"has {len(pred_src)} frames but {gt_path} has {len(gt_src)}",
                          "pass prediction and ground truth with the same number of frames (they pair by sorted name / index)")
-    if len(pred_src) == 0:
-        raise InputError(pred_path, "holds no frames", "pass a folder of images or a video")
     pred, gt, names, left_out, kept = [], [], [], [], []
     for p, g in zip(pred_src, gt_src if gt_src is not None else [None] * len(pred_src)):
         bad = p if p.error else g if g is not None and g.error else None
@@ -114,13 +119,25 @@ def paired_frames(pred_path: Path, gt_path: Path | None) -> tuple[FrameSet, Fram
             left_out, kept)
 
 
-def mask_frames(folder: Path, n_gt: int, kept: list[int]) -> FrameSet:
-    """GT alpha masks: the alpha channel when the image has a non-opaque one, else the mean of its colours."""
+def mask_frames(folder: Path, n_gt: int, kept: list[int], size: tuple[int, int] | None = None) -> FrameSet:
+    """GT alpha masks: the alpha channel when the image has a non-opaque one, else the mean of its colours.
+    `size` (W, H): the GT frame size every mask must have."""
+    from PIL import Image
+
     from ..io.images import list_images, read_image_array
 
     files = list_images(folder)
     if len(files) != n_gt:
         raise InputError(folder, f"has {len(files)} masks for {n_gt} frames", "give one alpha mask per GT frame")
+    for k in kept if size is not None else ():
+        try:
+            with Image.open(files[k]) as im:
+                got = im.size
+        except OSError:
+            continue  # read_image_array names an undecodable file when the masks load
+        if got != size:
+            raise InputError(files[k], f"is {got[0]}×{got[1]} but the ground truth frames are {size[0]}×{size[1]}",
+                             "give masks at the GT resolution")
 
     def load() -> list[np.ndarray]:
         out = []
@@ -141,13 +158,29 @@ def input_record(cfg: AdhocConfig) -> dict[str, str]:
     return inputs
 
 
+def check_paths(cfg: AdhocConfig) -> None:
+    """Every path given on the command line exists and is of the right kind, before anything is decoded."""
+    for role, path, kind in (("--gt", cfg.gt, None), ("--mask", cfg.mask, "folder"), ("--audio", cfg.audio, "file")):
+        if path is None:
+            continue
+        path = Path(path)
+        if not path.exists():
+            raise InputError(path, "does not exist", f"check the {role} path")
+        if kind == "folder" and not path.is_dir():
+            raise InputError(path, "is not a folder", f"pass a folder for {role}")
+        if kind == "file" and not path.is_file():
+            raise InputError(path, "is not a file", f"pass an audio file (or a video with sound) for {role}")
+
+
 def score_adhoc(cfg: AdhocConfig) -> tuple[RunSummary, list[ItemRecord]]:
     """Score the one ad-hoc item; the summary has the runner's schema (protocol id "adhoc", never comparable)."""
     reasons = ["ad-hoc inputs, not a frozen protocol"]
     entries = metric_entries(cfg, reasons)
     pred_path = Path(cfg.pred)
+    check_paths(cfg)
     pred, gt, left_out, kept = paired_frames(pred_path, cfg.gt)
-    masks = mask_frames(cfg.mask, len(kept) + len(left_out), kept) if cfg.mask is not None else None
+    size = (gt.arrays[0].shape[1], gt.arrays[0].shape[0]) if gt is not None and len(gt) else None
+    masks = mask_frames(cfg.mask, len(kept) + len(left_out), kept, size) if cfg.mask is not None else None
     item_id = pred_path.stem
     inputs = ItemInputs(source=None, target=gt, audio=cfg.audio, masks=masks, n_pred=len(pred))
     ctx = inputs.context(item_id, pred, pred.fps or cfg.fps, frame_analysis())

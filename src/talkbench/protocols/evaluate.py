@@ -16,7 +16,9 @@ import torch
 
 from ..errors import InputError, MissingWeightsError, TalkbenchError
 from ..io import state_codec
+from ..io.hashing import sha256_path
 from ..lazy import load_target
+from ..logs import get_logger
 from ..metrics.card import MetricKind
 from ..io.frameset import FrameSet
 from ..metrics.context import ItemContext, ItemScore
@@ -28,6 +30,7 @@ from .inputs import TASKS, ItemInputs, frames_digest
 from .spec import MetricEntry
 
 STATEFUL_KINDS = (MetricKind.SET_LEVEL, MetricKind.MULTIVIEW_MATRIX)
+log = get_logger("evaluate")
 
 
 @dataclass
@@ -119,8 +122,23 @@ def evaluate_item(job: Job, item: dict[str, Any]) -> dict[str, Any]:
     except TalkbenchError as exc:
         return {"item": item_id, "records": [], "missing": [MissingItem(item_id, reason_of(exc)).to_dict()], "states": {},
                 "model_notes": notes}
+    except Exception as exc:  # one item's data or model failing (a decoder, a model on an odd input) is that item's reason
+        log.warning("item %s failed: %s: %s (run with -v for the traceback)", item_id, type(exc).__name__, exc)
+        log.debug("item %s", item_id, exc_info=True)
+        reason = f"failed while building its inputs or prediction ({type(exc).__name__}: {exc})"
+        return {"item": item_id, "records": [], "missing": [MissingItem(item_id, reason).to_dict()], "states": {},
+                "model_notes": notes}
     ctx = inputs.context(item_id, pred, item.get("fps") or pred.fps, frame_analysis())
-    return {"item": item_id, **score_item(job.metrics, ctx, inputs), "model_notes": notes}
+    return {"item": item_id, **score_item(job.metrics, ctx, inputs), "model_notes": notes,
+            "input_files": input_files(inputs, pred)}
+
+
+def input_files(inputs: ItemInputs, pred: FrameSet) -> dict[str, str]:
+    """{path: content sha256} of the files this item read (data clips, audio, the prediction): `--resume`
+    re-checks them, so a run never mixes results of other data or changed predictions."""
+    paths = [fs.origin for fs in (inputs.source, inputs.target, inputs.driving, inputs.masks, pred) if fs is not None]
+    paths.append(str(inputs.audio) if inputs.audio is not None else "")
+    return {p: sha256_path(p) for p in dict.fromkeys(paths) if p and Path(p).exists()}
 
 
 def score_item(entries: list[MetricEntry], ctx: ItemContext, inputs: ItemInputs,
@@ -139,6 +157,10 @@ def score_item(entries: list[MetricEntry], ctx: ItemContext, inputs: ItemInputs,
             raise
         except TalkbenchError as exc:
             missing.append(MissingItem(item_id, reason_of(exc), entry.key).to_dict())
+            continue
+        except ValueError as exc:  # inputs this metric cannot take (frames smaller than its window, an empty mask, ...)
+            log.debug("metric %s on item %s", entry.key, item_id, exc_info=True)
+            missing.append(MissingItem(item_id, f"metric '{entry.key}' cannot score this item: {exc}", entry.key).to_dict())
             continue
         stateful = metric.card.kind in STATEFUL_KINDS
         if score.value is None and (not stateful or score.n_frames == 0):

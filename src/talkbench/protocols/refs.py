@@ -69,17 +69,32 @@ class Ref:
         return cls(d["clip"], d.get("frames", "all"), d.get("camera"), tuple(serials) if serials else None, d.get("dataset"))
 
 
+class PathEscapeError(InputError):
+    """A path that leads out of the root it must stay in (`..`, absolute, or a symlink out)."""
+
+
 def inside_root(root: str | Path, relative: str | Path) -> Path:
     """root/relative, refusing absolute paths, `..` and symlinks that lead out of root."""
     rel = Path(relative)
     if rel.is_absolute() or rel.drive or any(part == ".." for part in rel.parts) or str(relative).startswith("~"):
-        raise InputError(relative, "leaves the dataset root", "manifest paths must be relative and stay inside the root")
-    root_resolved = Path(root).resolve()
-    target = (Path(root) / rel).resolve()
-    if target != root_resolved and root_resolved not in target.parents:
-        raise InputError(relative, f"resolves to {target}, outside the dataset root {root_resolved}",
-                         "remove the symlink or move the data inside the root")
+        raise PathEscapeError(relative, "leaves the dataset root", "manifest paths must be relative and stay inside the root")
+    check_inside(root, Path(root) / rel, shown=relative)
     return Path(root) / rel
+
+
+def check_inside(root: str | Path, path: str | Path, shown: str | Path | None = None) -> None:
+    """Refuse `path` when, symlinks resolved, it lies outside `root` (resolved)."""
+    root_resolved = Path(root).resolve()
+    target = Path(path).resolve()
+    if target != root_resolved and root_resolved not in target.parents:
+        raise PathEscapeError(shown if shown is not None else path, f"resolves to {target}, outside the dataset root {root_resolved}",
+                              "remove the symlink or move the data inside the root")
+
+
+def is_inside(root: str | Path, path: str | Path) -> bool:
+    root_resolved = Path(root).resolve()
+    target = Path(path).resolve()
+    return target == root_resolved or root_resolved in target.parents
 
 
 def positional_index(clip: str) -> int | None:

@@ -1,14 +1,18 @@
 """The protocol runner: plan → evaluate items (executor) → per-item files → summary.
 
 OUT/
-  run.json            the run's key (protocol hash, model or predictions, metrics); --resume checks it
-  items/<id>.json     one outcome per finished item, written atomically (records + missing reasons)
+  run.json            the run's key (protocol hash, items, data roots, model or predictions, metrics); --resume checks it
+  run.lock            held (flock) by the one process writing this folder; a second writer fails fast
+  items/<id>.json     one outcome per finished item, written atomically (records + missing reasons, and the
+                      sha256 of every file the item read: --resume re-checks them)
   items/<id>.state    set-level metric states of that item (io/state_codec: no pickle; written before its .json)
   items.jsonl         every ItemRecord, in manifest order        } written last, by write_results
   summary.json        the RunSummary                             }
 """
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -18,7 +22,7 @@ import numpy as np
 from ..errors import InputError, MissingWeightsError, TalkbenchError, UnknownNameError
 from ..io import state_codec
 from ..io.atomic import atomic_write_bytes, atomic_write_json, read_json
-from ..io.hashing import sha256_file, sha256_json
+from ..io.hashing import sha256_file, sha256_json, sha256_path
 from ..logs import get_logger, progress
 from ..metrics.card import MetricKind
 from ..metrics.registry import REGISTRY
@@ -33,6 +37,7 @@ from .spec import MetricEntry, Protocol, items_from_dataset, load_protocol, prot
 log = get_logger("run")
 ITEMS_DIR = "items"
 RUN_FILE = "run.json"
+LOCK_FILE = "run.lock"
 
 
 @dataclass
@@ -111,8 +116,12 @@ def metric_entries(cfg: RunConfig, proto: Protocol) -> tuple[list[MetricEntry], 
 
 
 def run_key(proto: Protocol, job: Job, items: list[dict]) -> dict[str, Any]:
+    """What identifies a run: protocol, items, data roots, model (+ checkpoint content) or predictions, metrics.
+    The content of the files each item read is checked per item on --resume (`check_inputs`)."""
     return {"protocol": proto.header(), "items_hash": sha256_json([it["id"] for it in items]), "model": job.model,
             "checkpoint": job.checkpoint, "model_config": job.model_config,
+            "checkpoint_sha256": sha256_path(job.checkpoint) if job.checkpoint and Path(job.checkpoint).exists() else None,
+            "data": {name: str(Path(root).resolve()) for name, root in sorted(job.data.items())},
             "pred": None if job.pred is None else str(Path(job.pred).resolve()),
             "metrics": [e.to_dict() for e in job.metrics]}
 
@@ -133,8 +142,12 @@ def read_outcome(out: Path, item_id: str, key_hash: str) -> dict[str, Any] | Non
     path = item_file(out, item_id)
     if not path.is_file():
         return None
-    data = read_json(path)
-    if data.get("run_key") != key_hash:
+    try:
+        data = read_json(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"is damaged ({type(exc).__name__}: {exc})",
+                         "delete it (and its .state) to recompute that item with --resume") from None
+    if not isinstance(data, dict) or data.get("run_key") != key_hash:
         return None
     states = {}
     if data.get("has_state"):
@@ -155,7 +168,7 @@ def prepare_out(cfg: RunConfig, key: dict[str, Any]) -> str:
     if cfg.resume and run_file.is_file():
         old = read_json(run_file)
         if old.get("key_hash") != key_hash:
-            raise InputError(out, "holds a run with a different protocol, model, predictions or metrics",
+            raise InputError(out, "holds a run with a different protocol, data folder, model, checkpoint, predictions or metrics",
                              "resume with the same arguments, or write to a new --out folder")
     elif existing and not cfg.resume:
         raise InputError(out, f"already holds {len(existing)} item results", "pass --resume to continue that run, or pick an empty --out")
@@ -163,9 +176,58 @@ def prepare_out(cfg: RunConfig, key: dict[str, Any]) -> str:
     return key_hash
 
 
-def run_protocol(cfg: RunConfig) -> RunSummary:
+def check_inputs(out: Path, outcome: dict[str, Any]) -> None:
+    """A resumed item's input files must hold what they held when it was scored."""
+    for path, digest in (outcome.get("input_files") or {}).items():
+        now = sha256_path(path) if Path(path).exists() else "(absent)"
+        if now != digest:
+            raise InputError(path, f"changed since item '{outcome['item']}' of the run in {out} was scored "
+                                   f"(sha256 {digest[:12]}… then, {now[:12]}… now)",
+                             "rerun without --resume into a new --out folder (or delete that folder's items/ to recompute)")
+
+
+@contextlib.contextmanager
+def out_lock(out: Path):
+    """Exclusive lock on OUT/run.lock for the whole run; released by the OS even on kill -9."""
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks, no protection
+        yield
+        return
+    path = out / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+            raise InputError(out, f"is being written by another talkbench run (pid {holder})",
+                             "wait for it to finish, or write to another --out folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def check_config(cfg: RunConfig) -> None:
     if (cfg.model is None) == (cfg.pred is None):
         raise InputError(None, "pass exactly one of --model NAME or --pred DIR", "see `talkbench run --help`")
+    if cfg.limit is not None and (isinstance(cfg.limit, bool) or not isinstance(cfg.limit, int) or cfg.limit < 1):
+        raise InputError("--limit", f"{cfg.limit} is not a positive number of items", "pass --limit N with N >= 1, or drop it")
+    if cfg.workers is not None and int(cfg.workers) < 1:
+        raise InputError("--workers", f"{cfg.workers} is not a positive number", "pass --workers N with N >= 1")
+    if cfg.pred is not None and not Path(cfg.pred).is_dir():
+        raise InputError(cfg.pred, "is not a folder" if Path(cfg.pred).exists() else "does not exist",
+                         "pass the folder holding one video or frame folder per item id")
+    out = Path(cfg.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "is a file, not a folder", "pass a folder for --out (it is created if absent)")
+
+
+def run_protocol(cfg: RunConfig) -> RunSummary:
+    check_config(cfg)
     proto, roots = resolve_protocol(cfg)
     entries, reasons = metric_entries(cfg, proto)
     if not entries:
@@ -176,15 +238,69 @@ def run_protocol(cfg: RunConfig) -> RunSummary:
 
         check_model_options(cfg.model, cfg.model_config)
         model_target = target_of(cfg.model)
-    if cfg.pred is not None and not Path(cfg.pred).is_dir():
-        raise InputError(cfg.pred, "is not a folder", "pass the folder holding one video or frame folder per item id")
     job = Job(proto.spec, roots, entries, cfg.model, model_target, None if cfg.checkpoint is None else str(cfg.checkpoint),
               None if cfg.pred is None else str(cfg.pred), dict(cfg.model_config))
     items = proto.items[: cfg.limit] if cfg.limit else proto.items
+    if cfg.pred is not None:
+        from .validation import pred_reasons
+
+        reasons += pred_reasons(Path(cfg.pred), proto, roots)
+    if cfg.model:
+        check_model(job)
     key = run_key(proto, job, items)
+    with out_lock(Path(cfg.out)):
+        return _run_locked(cfg, proto, job, items, key, reasons)
+
+
+def check_model(job: Job) -> None:
+    """Build the model (from --checkpoint) once, in the driver, so that a bad checkpoint or option fails the run
+    up front (exit 2, naming the file) instead of making every item missing. With one worker the driver's model
+    is the one that runs."""
+    from .evaluate import model_for
+
+    try:
+        model_for(job)
+    except TalkbenchError:
+        raise
+    except Exception as exc:  # EOFError, UnpicklingError, KeyError, load_state_dict's RuntimeError, ...
+        if job.checkpoint:
+            raise InputError(job.checkpoint, f"cannot be loaded as a '{job.model}' checkpoint ({summarize_load_error(exc)})",
+                             f"pass a checkpoint of '{job.model}' in its released layout "
+                             f"(`talkbench init-checkpoint {job.model}` writes one)") from None
+        raise InputError("--model", f"'{job.model}' cannot be built with options {job.model_config} "
+                                    f"({type(exc).__name__}: {exc})", "check --model-option values (`talkbench ls models`)") from None
+
+
+def summarize_load_error(exc: BaseException, shown: int = 3) -> str:
+    """A load error in one line: missing / unexpected key counts and the first few keys, not a 1000-key dump."""
+    import re
+
+    text = str(exc)
+    parts = []
+    for label in ("Missing", "Unexpected"):
+        m = re.search(rf"{label} key\(s\) in state_dict: (.*?)(?:\.\s*$|\.\s*\n|\.\s*(?=Unexpected)|$)", text, re.S)
+        if m:
+            keys = re.findall(r'"([^"]+)"', m.group(1))
+            parts.append(f"{len(keys)} {label.lower()} keys, e.g. {', '.join(keys[:shown])}")
+    sizes = re.findall(r"size mismatch for ([^:]+):", text)
+    if sizes:
+        parts.append(f"{len(sizes)} shape mismatches, e.g. {', '.join(sizes[:shown])}")
+    if parts:
+        return "; ".join(parts)
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+
+
+def _run_locked(cfg: RunConfig, proto: Protocol, job: Job, items: list[dict], key: dict, reasons: list[str]) -> RunSummary:
     key_hash = prepare_out(cfg, key)
     out = Path(cfg.out)
-    done = {it["id"] for it in items if read_outcome(out, it["id"], key_hash) is not None} if cfg.resume else set()
+    done = set()
+    if cfg.resume:
+        for it in items:
+            outcome = read_outcome(out, it["id"], key_hash)
+            if outcome is not None:
+                check_inputs(out, outcome)
+                done.add(it["id"])
     todo = [it for it in items if it["id"] not in done]
     if done:
         log.info("resuming: %d of %d items already done", len(done), len(items))

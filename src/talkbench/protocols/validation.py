@@ -43,6 +43,9 @@ def validate_predictions(protocol: str, pred: Path | None, root: Path | None, de
     else:
         proto = load_protocol(path)
     findings: list[Finding] = []
+    if pred is not None and not pred.is_dir():
+        raise InputError(pred, "is not a folder" if pred.exists() else "does not exist",
+                         "pass the folder holding one video or frame folder per item id")
     adapters = {proto.dataset: open_dataset(proto.dataset, root)} if root is not None else None
     if adapters is not None and pred is None:
         return adapters[proto.dataset].validate(proto.clips(), deep=deep)
@@ -86,3 +89,29 @@ def check_prediction(item: dict, proto: Protocol, pred: Path | None, adapters, d
     if problems:
         return Finding("malformed", item["id"], "; ".join(problems))
     return Finding("present", item["id"], f"{n} frames")
+
+
+def prediction_paths(pred: Path, item_id: str) -> list[Path]:
+    """The files a prediction of one item consists of (the video, or the folder's images)."""
+    from ..io.images import list_images
+
+    files = find_clip_files(pred, item_id)
+    if files is None:
+        return []
+    return [files.path, *(list_images(files.path) if files.kind == "folder" else [])]
+
+
+def pred_reasons(pred: Path, proto: Protocol, roots: dict[str, str]) -> list[str]:
+    """Non-comparability reasons of a --pred folder: predictions that resolve (through symlinks) into a dataset
+    root are the ground truth itself, not a model's output; they are scored, with a warning, but never comparable."""
+    from ..logs import get_logger
+    from .refs import is_inside
+
+    into = [it["id"] for it in proto.items
+            if any(is_inside(root, p) for p in prediction_paths(pred, it["id"]) for root in roots.values())]
+    if not into:
+        return []
+    shown = ", ".join(into[:5]) + (f" and {len(into) - 5} more" if len(into) > 5 else "")
+    reason = f"{len(into)} prediction(s) in {pred} resolve into the dataset's own files (ground truth): {shown}"
+    get_logger("run").warning("%s; the run is marked non-comparable", reason)
+    return [reason]

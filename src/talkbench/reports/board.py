@@ -6,6 +6,7 @@ its protocol (a table without a protocol gets a board of its own). Rendering liv
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,8 @@ from ..baselines.published import TRANSFORMS, PublishedColumn, PublishedTable, c
 from .runs import Run
 
 BEST, SECOND = "best", "second"
+#: marks a run row that is not comparable with published numbers (its footnote says why)
+NOT_COMPARABLE = "†"
 
 #: Display names of metric keys; anything else is shown upper-cased with '-' for '_'.
 DISPLAY_NAMES = {
@@ -60,6 +63,11 @@ class Row:
     ranked: bool = True
     link: str | None = None  # HTML anchor of the row's per-item table
     notes: list[int] = field(default_factory=list)
+    comparable: bool = True  # False: a run that is partial, substituted, or on another protocol (hatched in plots)
+    method: str = ""  # the method's name without marks (plots colour by it); defaults to label
+
+    def __post_init__(self) -> None:
+        self.method = self.method or self.label
 
 
 @dataclass
@@ -189,14 +197,67 @@ def _difference_notes(board: Board, col_label: str, card: dict, tables: list[Pub
     return sorted(set(notes))
 
 
+def published_label(table: PublishedTable, method: str) -> str:
+    """A paper's row name as a reader of another paper needs it: its "Ours" becomes the paper's name
+    ("Ours (VD)" -> "Real3D-Portrait (VD)", "Talk3D (Ours)" -> "Talk3D")."""
+    short = table.paper.short
+    if re.search(r"\(\s*ours\s*\)", method, flags=re.I):
+        stripped = re.sub(r"\s*\(\s*ours\s*\)", "", method, flags=re.I).strip()
+        return stripped if short.lower() in stripped.lower() else f"{stripped} ({short})"
+    return re.sub(r"^ours\b", short, method, flags=re.I)
+
+
+def _words(protocol: str | None) -> set[str]:
+    return set((protocol or "").lower().split("-")) - {"substitute", ""}
+
+
+def assign_tables(runs: list[Run], tables: list[PublishedTable]) -> dict[int, PublishedTable | None]:
+    """The published table each run is shown beside: the one with the run's protocol; else, when no
+    selected table has it, the table whose protocol id shares most setting words (same, cross, id,
+    audio, nxn, ...) and then most metrics with the run (None when no table shares a word and a metric)."""
+    out: dict[int, PublishedTable | None] = {}
+    protocols = {t.protocol for t in tables}
+    for i, r in enumerate(runs):
+        pid = r.protocol.get("id")
+        if pid in protocols or not tables:
+            out[i] = None
+            continue
+        names = set(r.metrics) | {m["card"].get("name") for m in r.metrics.values()}
+        best, best_score = None, None
+        for t in tables:
+            cols = {c.metric for c in t.columns} | {c.run_metric for c in t.columns if c.run_metric}
+            shared = len(cols & names)
+            if not shared:
+                continue
+            words = len(_words(pid) & _words(t.protocol))
+            if not words:
+                continue  # e.g. an N×N multiview run is never put beside a reenactment table
+            score = (words, shared / len(cols | names))
+            if best_score is None or score > best_score:
+                best, best_score = t, score
+        out[i] = best
+    return out
+
+
 def build_boards(runs: list[Run], tables: list[PublishedTable]) -> list[Board]:
-    """One ranked board per protocol (in order of first appearance: runs first, then tables)."""
+    """One ranked board per protocol (in order of first appearance: runs first, then tables).
+
+    A run whose protocol none of the selected tables uses is put beside the best-matching table (see
+    ``assign_tables``) with a footnote naming both protocols and is never ranked there.
+    """
+    assigned = assign_tables(runs, tables)
     groups: dict[str, tuple[list[Run], list[PublishedTable]]] = {}
-    for r in runs:
-        groups.setdefault(_group_key(r.protocol.get("id"), r.label), ([], []))[0].append(r)
     for t in tables:
         groups.setdefault(_group_key(t.protocol, t.id), ([], []))[1].append(t)
-    return [_build_board(key, g_runs, g_tables) for key, (g_runs, g_tables) in groups.items()]
+    order: list[str] = []
+    for i, r in enumerate(runs):
+        t = assigned.get(i)
+        key = _group_key(t.protocol, t.id) if t is not None else _group_key(r.protocol.get("id"), r.label)
+        groups.setdefault(key, ([], []))[0].append(r)
+        if key not in order:
+            order.append(key)
+    order += [k for k in groups if k not in order]
+    return [_build_board(key, *groups[key]) for key in order]
 
 
 def _build_board(key: str, runs: list[Run], tables: list[PublishedTable]) -> Board:
@@ -231,13 +292,25 @@ def _build_board(key: str, runs: list[Run], tables: list[PublishedTable]) -> Boa
         for name, m in r.metrics.items():
             k, pc = mapping[name]
             cells[k] = _run_cell(m, pc)
+            if cells[k].value is None:
+                continue  # no number: nothing for a backbone or preprocessing note to qualify
             cells[k].notes = _difference_notes(board, columns[k].label, m["card"], tables, k)
             if pc is not None and pc.substitute and pc.run_metric in (name, m["card"].get("name")):
                 cells[k].notes.append(board.footnote(f"{columns[k].label}: {pc.substitute}."))
         row = Row(r.label, f"run: {r.folder.name}", cells, kind="run", link=f"items-{i}")
-        if not r.summary.get("comparable", False):
-            reasons = "; ".join(r.summary.get("comparable_reasons") or []) or "not marked comparable"
-            row.notes.append(board.footnote(f"{r.label}: not comparable to published numbers ({reasons})."))
+        reasons = list(r.comparable_reasons)
+        if tables and r.protocol.get("id") not in {t.protocol for t in tables}:
+            theirs = ", ".join(sorted({f"{t.title}: {t.protocol or 'no talkbench protocol'}" for t in tables}))
+            reasons.insert(0, f"run on protocol {r.protocol.get('id')}, the paper rows on another ({theirs})")
+        if reasons:
+            # never ranked against the paper's rows; marked with a dagger and its item coverage
+            done, _, expected = r.coverage.partition("/")
+            row.label = f"{r.label} {NOT_COMPARABLE}" + (f" ({r.coverage} items)" if done != expected else "")
+            row.ranked = not tables
+            row.comparable = False
+            # runs with the same reasons share one footnote
+            row.notes.append(board.footnote(f"{NOT_COMPARABLE} not comparable with published numbers: "
+                                            + "; ".join(reasons) + "."))
         board.rows.append(row)
 
     for t in tables:
@@ -249,9 +322,24 @@ def _build_board(key: str, runs: list[Run], tables: list[PublishedTable]) -> Boa
             # the table's own notes are marked once, on its first row
             notes = (list(table_notes) if k == 0 else []) + (
                 [board.footnote(f"{source}, {pr.method}: {pr.notes}")] if pr.notes else [])
-            board.rows.append(Row(pr.method, source, cells, kind="published", ranked=not pr.reference, notes=notes))
+            board.rows.append(Row(published_label(t, pr.method), source, cells, kind="published",
+                                  ranked=not pr.reference, notes=notes))
 
+    empty = [c for c in board.columns if all(r.cells.get(c.key) is None or (r.cells[c.key].value is None
+                                                                          and r.cells[c.key].text is None)
+                                             for r in board.rows)]
+    if empty and board.rows:
+        # a column of dashes says nothing: it is left out and named once (the summary says why)
+        board.columns = [c for c in board.columns if c not in empty]
+        board.caption.append("No value in any row, not shown: " + ", ".join(c.label for c in empty) + ".")
     for col in board.columns:
+        infinite = [r.cells[col.key] for r in board.rows if col.key in r.cells
+                    and r.cells[col.key].value is not None and math.isinf(r.cells[col.key].value)]
+        if infinite:
+            k = board.footnote(f"{col.label}: ∞ means at least one item's value is infinite (e.g. PSNR of frames "
+                               f"identical to the reference), so the mean over items is infinite too.")
+            for c in infinite:
+                c.notes.append(k)
         vals = [r.cells[col.key].value for r in board.rows if col.key in r.cells]
         pub = [r.cells[col.key].value for r in board.rows if r.kind == "published" and col.key in r.cells]
         col.digits = _digits([v for v in vals if v is not None], [v for v in pub if v is not None])

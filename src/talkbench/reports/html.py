@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 
 from ..baselines.published import PublishedTable
 from .board import Board
@@ -25,6 +26,10 @@ caption{text-align:left;font-weight:600;margin-bottom:.4em}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 code{background:#f4f4f4;padding:0 3px}
 h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+details{margin:.4em 0}
+summary{cursor:pointer;font-weight:600}
+.bad{color:#a40000}
+.ok{color:#116611}
 """
 
 _E = html.escape
@@ -58,11 +63,11 @@ def _provenance(i: int, run: Run) -> str:
 def _missing(run: Run) -> str:
     missing = run.summary.get("missing") or []
     if not missing:
-        return f"<p>{_E(run.label)}: no missing items.</p>"
+        return ""
     rows = "".join(f"<tr><td>{_E(m['item'])}</td><td>{_E(m.get('metric') or 'all metrics')}</td>"
                    f"<td>{_E(m['reason'])}</td></tr>" for m in missing)
-    return (f"<h3>{_E(run.label)}: {len(missing)} missing</h3><table><thead><tr><th>item</th><th>metric</th>"
-            f"<th>reason</th></tr></thead><tbody>{rows}</tbody></table>")
+    return (f"<details><summary>{_E(run.label)}: {len(missing)} missing (item × metric)</summary><table><thead><tr>"
+            f"<th>item</th><th>metric</th><th>reason</th></tr></thead><tbody>{rows}</tbody></table></details>")
 
 
 def _items_table(i: int, run: Run) -> str:
@@ -72,16 +77,66 @@ def _items_table(i: int, run: Run) -> str:
         by_item.setdefault(str(r["item"]), {})[r.get("metric")] = r.get("value") if r.get("error") is None else r["error"]
     head = "".join(f"<th>{_E(m)}</th>" for m in metrics)
     body = []
+    infinite = set()
     for item in sorted(by_item):
         cells = []
         for m in metrics:
             v = by_item[item].get(m)
+            if isinstance(v, (int, float)) and math.isinf(v):
+                infinite.add(m)
             text = format_number(float(v), 4) if isinstance(v, (int, float)) else ("—" if v is None else str(v))
             cells.append(f"<td>{_E(text)}</td>")
         body.append(f"<tr><td>{_E(item)}</td>{''.join(cells)}</tr>")
     note = "" if by_item else "<p>items.jsonl is absent or empty.</p>"
-    return (f'<h3 id="items-{i}">{_E(run.label)}: per-item values</h3>{note}'
-            f"<table><thead><tr><th>item</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    if infinite:
+        note += (f"<p><small>∞ in {_E(', '.join(sorted(infinite)))}: the item's frames are identical to the reference "
+                 f"(e.g. PSNR of a copied frame), so the value is infinite, not an error.</small></p>")
+    return (f'<details id="items-{i}"><summary>{_E(run.label)}: per-item values ({len(by_item)} items)</summary>{note}'
+            f"<table><thead><tr><th>item</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>")
+
+
+def skip_groups(runs: list[Run]) -> list[dict]:
+    """Skipped (item, metric) pairs grouped by reason over all runs: each reason once, with the runs,
+    metrics and item counts it affects, largest group first."""
+    groups: dict[str, dict] = {}
+    for r in runs:
+        for m in r.summary.get("missing") or []:
+            g = groups.setdefault(m["reason"], {"reason": m["reason"], "runs": [], "metrics": [], "items": set(), "n": 0})
+            g["n"] += 1
+            g["items"].add((r.label, m["item"]))
+            if r.label not in g["runs"]:
+                g["runs"].append(r.label)
+            metric = m.get("metric") or "all metrics"
+            if metric not in g["metrics"]:
+                g["metrics"].append(metric)
+    return sorted(groups.values(), key=lambda g: (-g["n"], g["reason"]))
+
+
+def _summary(runs: list[Run], tables: list[PublishedTable]) -> str:
+    parts = ["<h2>Summary</h2>"]
+    if runs:
+        rows = []
+        for r in runs:
+            ok, reasons = r.comparability
+            mark = '<span class="ok">yes</span>' if ok else f'<span class="bad">no</span>: {_E("; ".join(reasons))}'
+            rows.append(f"<tr><td>{_E(r.label)}</td><td>{_E(r.protocol.get('id'))}</td><td>{_E(r.coverage)}</td>"
+                        f"<td>{len([m for m in r.metrics.values() if m.get('value') is not None])} of {len(r.metrics)}</td>"
+                        f"<td>{mark}</td></tr>")
+        parts.append("<table><thead><tr><th>run</th><th>protocol</th><th>items evaluated</th><th>metrics with a value"
+                     "</th><th>comparable with published numbers</th></tr></thead><tbody>" + "".join(rows)
+                     + "</tbody></table>")
+    if tables:
+        parts.append("<p>Published tables: " + ", ".join(_E(t.id) for t in tables) + ".</p>")
+    groups = skip_groups(runs)
+    if groups:
+        parts.append("<h3>Skipped, and why</h3><table><thead><tr><th>reason</th><th>metrics</th><th>runs</th>"
+                     "<th>item × metric</th></tr></thead><tbody>")
+        parts += [f"<tr><td>{_E(g['reason'])}</td><td>{_E(', '.join(g['metrics']))}</td>"
+                  f"<td>{_E(', '.join(g['runs']))}</td><td>{g['n']}</td></tr>" for g in groups]
+        parts.append("</tbody></table>")
+    elif runs:
+        parts.append("<p>Nothing was skipped.</p>")
+    return "\n".join(parts)
 
 
 def _image(name: str, fig) -> str:
@@ -90,16 +145,25 @@ def _image(name: str, fig) -> str:
     return f'<figure><img alt="{_E(name)}" src="data:image/png;base64,{data}"><figcaption>{_E(name)}</figcaption></figure>'
 
 
+def _intro(opts: RenderOptions) -> str:
+    shown = [t for t, on in (("their bootstrap 95% CI", opts.ci), ("the number of evaluated items (n, or n/N when "
+                                                                     "items are missing)", opts.n)) if on]
+    return ("<p>Best value per column in <b>bold</b>, second <u>underlined</u> (directions from the metric cards), "
+            "among comparable runs and paper rows; a run marked † is not comparable with published numbers (its "
+            "footnote says why) and is never ranked against paper rows. "
+            + (f"Run values are shown with {' and '.join(shown)}. " if shown else "")
+            + "Method names link to per-item tables.</p>")
+
+
 def render_report(boards: list[Board], runs: list[Run], tables: list[PublishedTable],
                   opts: RenderOptions = RenderOptions(ci=True, n=True), title: str = "talkbench report") -> str:
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
              "style-src 'unsafe-inline'\">",
              f"<title>{_E(title)}</title><style>{_CSS}</style></head><body>", f"<h1>{_E(title)}</h1>"]
+    parts.append(_summary(runs, tables))
     parts.append("<h2>Leaderboard</h2>")
-    parts.append("<p>Best value per column in <b>bold</b>, second <u>underlined</u> (directions from the metric "
-                 "cards); run values with their bootstrap 95% CI and item count. Method names link to per-item "
-                 "tables.</p>")
+    parts.append(_intro(opts))
     parts += [render_table(b, "html", opts) for b in boards]
     figs = report_figures(boards, runs)
     if figs:
@@ -114,11 +178,13 @@ def render_report(boards: list[Board], runs: list[Run], tables: list[PublishedTa
                          f"{_E(t.setting)}<ul>{notes}</ul></li>")
         parts.append("</ul>")
     if runs:
-        parts.append("<h2>Provenance</h2>")
-        parts += [_provenance(i, r) for i, r in enumerate(runs)]
-        parts.append("<h2>Missing items</h2>")
-        parts += [_missing(r) for r in runs]
         parts.append("<h2>Per-item values</h2>")
         parts += [_items_table(i, r) for i, r in enumerate(runs)]
+        missing = [_missing(r) for r in runs]
+        if any(missing):
+            parts.append("<h2>Missing items, one by one</h2>")
+            parts += [m for m in missing if m]
+        parts.append("<h2>Provenance</h2>")
+        parts += [f"<details><summary>{_E(r.label)}</summary>{_provenance(i, r)}</details>" for i, r in enumerate(runs)]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -16,6 +16,7 @@ from ..results.bootstrap import bootstrap_diff_ci
 from .runs import Run
 
 BETTER, SAME, WORSE, MISSING, ADDED, NA = "better", "same", "worse", "missing", "added", "n/a"
+LOST_ITEMS = "lost items"  # NEW has no value for items BASE scored: a regression whatever the means say
 
 #: Absolute tolerances (in the metric's own unit). A metric without an entry gets FALLBACK_RELATIVE
 #: of |base value|. Registered variants use their family's entry (csim_dlib -> csim). Multiview summaries (synthesis_quality, nvs_quality, nvv, ivv) use the entry of
@@ -42,6 +43,7 @@ class MetricComparison:
     tolerance: float | None
     verdict: str
     note: str = ""
+    lost_items: list[str] = field(default_factory=list)  # items with a value in BASE and none in NEW
 
 
 @dataclass
@@ -51,16 +53,18 @@ class Comparison:
     incomparable: list[str] = field(default_factory=list)
     metrics: list[MetricComparison] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    lost_items: list[str] = field(default_factory=list)  # items BASE evaluated that NEW did not evaluate at all
+    ignored: list[str] = field(default_factory=list)  # metrics with no value in either run (said, not judged)
 
     @property
     def regressions(self) -> list[MetricComparison]:
-        return [m for m in self.metrics if m.verdict in (WORSE, MISSING)]
+        return [m for m in self.metrics if m.verdict in (WORSE, MISSING, LOST_ITEMS)]
 
     @property
     def exit_code(self) -> int:
         if self.incomparable:
             return 2
-        return 1 if self.regressions else 0
+        return 1 if self.regressions or self.lost_items else 0
 
     @property
     def status(self) -> str:
@@ -68,8 +72,8 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "exit_code": self.exit_code, "base": self.base, "new": self.new,
-                "incomparable": self.incomparable, "warnings": self.warnings,
-                "metrics": [asdict(m) for m in self.metrics]}
+                "incomparable": self.incomparable, "warnings": self.warnings, "lost_items": self.lost_items,
+                "ignored": self.ignored, "metrics": [asdict(m) for m in self.metrics]}
 
 
 def parse_tolerances(specs: list[str]) -> dict[str, float]:
@@ -142,6 +146,8 @@ def incomparability(base: Run, new: Run) -> list[str]:
     if pb.get("hash") != pn.get("hash"):
         reasons.append(f"protocol hash differs: base {pb.get('hash')} vs new {pn.get('hash')}")
     for name in sorted(set(base.metrics) & set(new.metrics)):
+        if not _has_value(base.metrics[name]) and not _has_value(new.metrics[name]):
+            continue  # no number in either run: its card cannot make the runs incomparable
         cb, cn = base.metrics[name]["card"], new.metrics[name]["card"]
         if cb.get("version") != cn.get("version"):
             reasons.append(f"{name}: metric card version differs: base {cb.get('version')} vs new {cn.get('version')}")
@@ -165,11 +171,26 @@ def _finite(v) -> bool:
     return v is not None and math.isfinite(v)
 
 
+def _has_value(m: dict | None) -> bool:
+    return m is not None and m.get("value") is not None
+
+
+def _evaluated_items(run: Run) -> set[str]:
+    """Items with at least one record (value or per-metric error) and not missing for every metric."""
+    whole = {m["item"] for m in run.summary.get("missing") or [] if m.get("metric") is None}
+    return {str(r["item"]) for r in run.items} - whole
+
+
 def compare_runs(base: Run, new: Run, overrides: dict[str, float] | None = None) -> Comparison:
     overrides = overrides or {}
     comp = Comparison(base=str(base.path), new=str(new.path), incomparable=incomparability(base, new))
     for name in list(base.metrics) + [m for m in new.metrics if m not in base.metrics]:
         mb, mn = base.metrics.get(name), new.metrics.get(name)
+        if not _has_value(mb) and not _has_value(mn):
+            where = "either run" if mb is not None and mn is not None else ("BASE (absent from NEW)" if mb else
+                                                                             "NEW (absent from BASE)")
+            comp.ignored.append(f"{name}: no value in {where}")
+            continue
         card = (mb or mn)["card"]
         hib = card.get("higher_is_better")
         if mn is None:
@@ -187,6 +208,9 @@ def compare_runs(base: Run, new: Run, overrides: dict[str, float] | None = None)
         ci = bootstrap_diff_ci([ib[k] for k in common], [inew[k] for k in common]) if len(common) >= 2 else None
         tol = tolerance_for(name, card, vb, overrides)
         notes = []
+        lost = sorted(set(ib) - set(inew))
+        if not ib and not inew and mn.get("n", 0) < mb.get("n", 0):  # no items.jsonl: counts only
+            lost = [f"({mb.get('n')} - {mn.get('n')} items)"]
         if mn.get("n", 0) < mb.get("n", 0):
             notes.append(f"fewer items evaluated ({mn.get('n')} < {mb.get('n')})")
         if common and len(common) not in (len(ib), len(inew)):
@@ -195,7 +219,11 @@ def compare_runs(base: Run, new: Run, overrides: dict[str, float] | None = None)
         if diff is None and (vb is None) != (vn is None):
             v = MISSING if vn is None else ADDED
             notes.append("no value in " + ("NEW" if vn is None else "BASE"))
-        comp.metrics.append(MetricComparison(name, hib, vb, vn, diff, ci, len(common), tol, v, "; ".join(notes)))
+        elif lost:
+            notes.append(f"was {v}; NEW has no value for " + ", ".join(lost[:5]) + (" …" if len(lost) > 5 else ""))
+            v = LOST_ITEMS
+        comp.metrics.append(MetricComparison(name, hib, vb, vn, diff, ci, len(common), tol, v, "; ".join(notes), lost))
+    comp.lost_items = sorted(_evaluated_items(base) - _evaluated_items(new))
     if new.summary.get("counts", {}).get("missing", 0) > base.summary.get("counts", {}).get("missing", 0):
         comp.warnings.append(f"NEW misses more items ({new.summary['counts']['missing']}) than BASE "
                              f"({base.summary['counts']['missing']}): see its summary.json 'missing'")
@@ -212,19 +240,24 @@ def _num(v: float | None, digits: int = 4) -> str:
 def to_markdown(comp: Comparison) -> str:
     from .table import markdown_escape as esc
 
-    head = {0: "✅ no regression", 1: f"❌ regression in {len(comp.regressions)} metric(s)",
+    head = {0: "✅ no regression", 1: f"❌ regression in {len(comp.regressions)} metric(s)"
+                                     + (f", {len(comp.lost_items)} lost item(s)" if comp.lost_items else ""),
             2: "⚠️ incomparable inputs"}[comp.exit_code]
     lines = [f"## talkbench compare: {head}", "", f"- base: `{esc(comp.base)}`", f"- new: `{esc(comp.new)}`"]
     if comp.incomparable:
         lines += ["", "**Not comparable** (no verdict given):", ""] + [f"- {esc(r)}" for r in comp.incomparable]
     lines += [f"- warning: {esc(w)}" for w in comp.warnings]
+    if comp.lost_items:
+        lines += [f"- **lost items** (evaluated in BASE, not in NEW): {esc(', '.join(comp.lost_items))}"]
+    if comp.ignored:
+        lines += [f"- ignored (no value to compare): {esc('; '.join(comp.ignored))}"]
     lines += ["", "| metric | dir | base | new | Δ (new − base) | 95% CI of Δ | tolerance | verdict | note |",
               "|---|---|---:|---:|---:|---:|---:|---|---|"]
     for m in comp.metrics:
         arrow = {True: "↑", False: "↓", None: ""}[m.higher_is_better]
         ci = "—" if m.diff_ci95 is None else f"[{_num(m.diff_ci95[0])}, {_num(m.diff_ci95[1])}] (n={m.n_paired})"
         verdict_text = "n/a (incomparable)" if comp.incomparable else m.verdict
-        if not comp.incomparable and m.verdict in (WORSE, MISSING):
+        if not comp.incomparable and m.verdict in (WORSE, MISSING, LOST_ITEMS):
             verdict_text = f"**{m.verdict}**"
         lines.append(f"| {esc(m.metric)} | {arrow} | {_num(m.base)} | {_num(m.new)} | {_num(m.diff)} | {ci} | "
                      f"{_num(m.tolerance, 6)} | {verdict_text} | {esc(m.note)} |")
@@ -233,8 +266,8 @@ def to_markdown(comp: Comparison) -> str:
 
 def to_junit(comp: Comparison) -> str:
     """JUnit XML: one testcase per metric (failure when worse/missing), an error case when incomparable."""
-    suite = ET.Element("testsuite", name="talkbench.compare", tests=str(len(comp.metrics) + 1),
-                       failures=str(0 if comp.incomparable else len(comp.regressions)),
+    suite = ET.Element("testsuite", name="talkbench.compare", tests=str(len(comp.metrics) + 2),
+                       failures=str(0 if comp.incomparable else len(comp.regressions) + bool(comp.lost_items)),
                        errors=str(1 if comp.incomparable else 0), skipped="0")
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="base", value=comp.base)
@@ -243,13 +276,17 @@ def to_junit(comp: Comparison) -> str:
     if comp.incomparable:
         err = ET.SubElement(case, "error", message="incomparable inputs", type="incomparable")
         err.text = "\n".join(comp.incomparable)
+    case = ET.SubElement(suite, "testcase", classname="talkbench.compare", name="items")
+    if comp.lost_items and not comp.incomparable:
+        fail = ET.SubElement(case, "failure", message=f"{len(comp.lost_items)} lost item(s)", type="lost-items")
+        fail.text = ", ".join(comp.lost_items)
     for m in comp.metrics:
         case = ET.SubElement(suite, "testcase", classname="talkbench.compare.metric", name=m.metric)
         detail = (f"base={m.base} new={m.new} diff={m.diff} ci95={m.diff_ci95} tolerance={m.tolerance} "
                   f"verdict={m.verdict} {m.note}").strip()
         if comp.incomparable:
             ET.SubElement(case, "skipped", message="incomparable inputs")
-        elif m.verdict in (WORSE, MISSING):
+        elif m.verdict in (WORSE, MISSING, LOST_ITEMS):
             fail = ET.SubElement(case, "failure", message=f"{m.metric} {m.verdict}", type=m.verdict)
             fail.text = detail
         else:

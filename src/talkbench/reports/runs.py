@@ -20,6 +20,13 @@ from typing import Any
 from ..errors import InputError
 from ..metrics.card import MetricCard
 from ..results.store import SUMMARY_FILE, load_items, load_summary
+from ..results.summary import comparability
+
+
+def run_label(summary: dict[str, Any], fallback: str = "") -> str:
+    """The name a run is shown under: `run --name LABEL`, else the model name, else the folder."""
+    name = (summary.get("run") or {}).get("name")
+    return str(name or (summary.get("model") or {}).get("name") or fallback)
 
 
 @dataclass
@@ -34,7 +41,27 @@ class Run:
         p = Path(path)
         p = p / SUMMARY_FILE if p.is_dir() else p
         summary = load_summary(p)
-        return cls(path=p, summary=summary, label=str(summary.get("model", {}).get("name", p.parent.name)))
+        return cls(path=p, summary=summary, label=run_label(summary, p.parent.name))
+
+    @cached_property
+    def comparability(self) -> tuple[bool, list[str]]:
+        return comparability(self.summary)
+
+    @property
+    def comparable(self) -> bool:
+        """Comparable with published numbers: marked so by the runner and not a partial run."""
+        return self.comparability[0]
+
+    @property
+    def comparable_reasons(self) -> list[str]:
+        return self.comparability[1]
+
+    @property
+    def coverage(self) -> str:
+        """'n/N' items evaluated, e.g. '5/19'."""
+        counts = self.summary.get("counts") or {}
+        expected = counts.get("expected")
+        return "" if expected is None else f"{counts.get('evaluated', expected)}/{expected}"
 
     @property
     def folder(self) -> Path:
@@ -91,14 +118,17 @@ class Run:
 
 
 def load_runs(paths) -> list[Run]:
-    """Load result folders / summary files and give duplicate model names distinct labels."""
+    """Load result folders / summary files and give runs that share a label on one protocol distinct
+    labels ("m #1", "m #2"); the same model on different protocols keeps its name."""
     runs = [Run.load(p) for p in paths]
-    seen: dict[str, int] = {}
+    seen: dict[tuple, int] = {}
     for r in runs:
-        seen[r.label] = seen.get(r.label, 0) + 1
-    counts: dict[str, int] = {}
+        key = (r.protocol.get("id"), r.label)
+        seen[key] = seen.get(key, 0) + 1
+    counts: dict[tuple, int] = {}
     for r in runs:
-        if seen[r.label] > 1:
-            counts[r.label] = counts.get(r.label, 0) + 1
-            r.label = f"{r.label} #{counts[r.label]}"
+        key = (r.protocol.get("id"), r.label)
+        if seen[key] > 1:
+            counts[key] = counts.get(key, 0) + 1
+            r.label = f"{r.label} #{counts[key]}"
     return runs

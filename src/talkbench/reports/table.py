@@ -11,6 +11,7 @@ import html
 import io
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,11 +20,17 @@ from .board import BEST, SECOND, Board, Cell, Column
 ARROWS = {True: "↑", False: "↓", None: ""}
 
 
+#: how a LaTeX table meets the text width: "fit" shrinks it to \linewidth only when wider, "resize"
+#: always scales it to \linewidth, "tabular*" spreads the columns over \linewidth, "natural" leaves it
+LATEX_WIDTHS = ("fit", "resize", "tabular*", "natural")
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     ci: bool = False  # bootstrap 95% CI beside each run value
     n: bool = False  # number of evaluated items
     ci_style: str = "interval"  # "interval": [lo, hi]; "pm": ± half-width (symmetric intervals, e.g. MOS)
+    latex_width: str = "fit"  # one of LATEX_WIDTHS
 
 
 @dataclass(frozen=True)
@@ -39,14 +46,41 @@ class TableFormat:
 # -- escaping ---------------------------------------------------------------------------------------
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-_LATEX_UNICODE = {"↑": r"$\uparrow$", "↓": r"$\downarrow$", "±": r"$\pm$", "†": r"\dag{}", "Δ": r"$\Delta$",
-                  "−": "-", "—": "---", "…": r"\ldots{}", "×": r"$\times$", "✓": r"\checkmark{}", "<": r"\textless{}",
-                  ">": r"\textgreater{}"}
+_LATEX_UNICODE = {"↑": r"$\uparrow$", "↓": r"$\downarrow$", "±": r"$\pm$", "†": r"\dag{}", "‡": r"\ddag{}",
+                  "Δ": r"$\Delta$", "−": "-", "–": "--", "—": "---", "…": r"\ldots{}", "×": r"$\times$",
+                  "✓": r"$\surd$", "<": r"\textless{}", ">": r"\textgreater{}", "→": r"$\rightarrow$",
+                  "←": r"$\leftarrow$", "·": r"$\cdot$", "∞": r"$\infty$", "≤": r"$\leq$", "≥": r"$\geq$",
+                  "≈": r"$\approx$", "≠": r"$\neq$", "°": r"$^\circ$", "²": r"$^2$", "³": r"$^3$", "√": r"$\surd$",
+                  "µ": r"$\mu$", "§": r"\S{}", "‘": "`", "’": "'", "“": "``", "”": "''", "\u00a0": "~",
+                  "•": r"$\bullet$", "∼": r"$\sim$", "∈": r"$\in$", "≪": r"$\ll$", "≫": r"$\gg$"}
+_GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma sigma "
+          "tau upsilon phi chi psi omega").split()
+for _k, _name in enumerate(_GREEK):
+    if _name != "omicron":
+        _LATEX_UNICODE.setdefault(chr(0x3B1 + _k), rf"$\{_name}$")  # α..ω (ς -> sigma)
+_LATEX_UNICODE.update({"Γ": r"$\Gamma$", "Θ": r"$\Theta$", "Λ": r"$\Lambda$", "Π": r"$\Pi$", "Σ": r"$\Sigma$",
+                       "Φ": r"$\Phi$", "Ψ": r"$\Psi$", "Ω": r"$\Omega$"})
+# \ensuremath{...} rather than $...$: adjacent symbols never form "$$" and it works in math too
+_LATEX_UNICODE = {k: (rf"\ensuremath{{{v[1:-1]}}}" if v.startswith("$") and v.endswith("$") else v)
+                  for k, v in _LATEX_UNICODE.items()}
+
+
+def _latex_char(ch: str) -> str:
+    """An ASCII spelling of one character that pdflatex with the default OT1/T1 encodings accepts:
+    the table above, else the letter without its accent (é -> e), else its code point as text."""
+    if ch in _LATEX_UNICODE:
+        return _LATEX_UNICODE[ch]
+    if ord(ch) < 128:
+        return ch
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) < 128 and not unicodedata.combining(c))
+    return base or f"[U+{ord(ch):04X}]"
 
 
 def latex_escape(text: str) -> str:
+    """Escape LaTeX specials and spell every non-ASCII character in ASCII, so the output compiles with
+    plain pdflatex (no inputenc/unicode setup needed)."""
     out = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
-    return "".join(_LATEX_UNICODE.get(ch, ch) for ch in out)
+    return "".join(_latex_char(ch) for ch in out)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
@@ -118,13 +152,28 @@ def _md_assemble(board: Board, header: list[str], body: list[list[str]], notes: 
     return "\n".join(lines) + "\n"
 
 
-def _latex_assemble(board: Board, header: list[str], body: list[list[str]], notes: list[str]) -> str:
-    spec = "ll" + "r" * (len(header) - 2)
+LATEX_PREAMBLE_COMMENT = (r"% talkbench table: needs \usepackage{booktabs} (\toprule/\midrule/\bottomrule)"
+                          r" and \usepackage{graphicx} (\resizebox) in the preamble; pure ASCII, compiles with pdflatex")
+
+
+def _latex_assemble(board: Board, header: list[str], body: list[list[str]], notes: list[str],
+                    width: str = "fit") -> str:
+    cols = "r" * (len(header) - 2)
     caption = latex_escape(board.title) + (". " + " ".join(latex_escape(c) for c in board.caption) if board.caption else "")
-    lines = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}",
-             rf"\begin{{tabular}}{{{spec}}}", r"\toprule", " & ".join(header) + r" \\", r"\midrule"]
+    if width == "tabular*":
+        begin, end = rf"\begin{{tabular*}}{{\linewidth}}{{@{{\extracolsep{{\fill}}}}ll{cols}}}", r"\end{tabular*}"
+    else:
+        begin, end = rf"\begin{{tabular}}{{ll{cols}}}", r"\end{tabular}"
+    lines = [LATEX_PREAMBLE_COMMENT, r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}"]
+    if width == "fit":  # shrink to the line width only when the table is wider
+        lines.append(r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%")
+    elif width == "resize":
+        lines.append(r"\resizebox{\linewidth}{!}{%")
+    lines += [begin, r"\toprule", " & ".join(header) + r" \\", r"\midrule"]
     lines += [" & ".join(r) + r" \\" for r in body]
-    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [r"\bottomrule", end]
+    if width in ("fit", "resize"):
+        lines.append("}")
     if notes:
         lines.append(r"\par\footnotesize")
         lines += [rf"\textsuperscript{{{k}}}{n}\par" for k, n in enumerate(notes, 1)]
@@ -217,4 +266,28 @@ def render_table(board: Board, fmt: str, opts: RenderOptions = RenderOptions()) 
     if fmt not in FORMATS:
         raise ValueError(f"unknown table format {fmt!r}; known: csv, {', '.join(FORMATS)}")
     f = FORMATS[fmt]
+    if fmt == "latex":
+        if opts.latex_width not in LATEX_WIDTHS:
+            raise ValueError(f"unknown LaTeX width {opts.latex_width!r}; known: {', '.join(LATEX_WIDTHS)}")
+        return _latex_assemble(board, *_grid(board, f, opts), width=opts.latex_width)
     return f.assemble(board, *_grid(board, f, opts))
+
+
+def select_columns(boards: list[Board], names: list[str]) -> list[Board]:
+    """Keep only these columns, in this order, on every board (a name is a column key such as ``psnr``
+    or ``synthesis_quality[base=lpips]``, or its printed label, case-insensitive). A name no board has
+    is an error naming the columns that exist."""
+    import dataclasses
+
+    wanted = [n.strip().lower() for n in names if n.strip()]
+    known = {k for b in boards for c in b.columns for k in (c.key.lower(), c.label.lower())}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ValueError(f"unknown column(s) {', '.join(unknown)}; the boards have: "
+                         + ", ".join(dict.fromkeys(c.key for b in boards for c in b.columns)))
+    out = []
+    for b in boards:
+        by_name = {k: c for c in b.columns for k in (c.key.lower(), c.label.lower())}
+        cols = list(dict.fromkeys(by_name[n].key for n in wanted if n in by_name))
+        out.append(dataclasses.replace(b, columns=[b.column(k) for k in cols]))
+    return out

@@ -43,6 +43,13 @@ def write_results(out_dir: str | Path, summary: RunSummary | dict, items: Iterab
     return out / SUMMARY_FILE
 
 
+def write_summary(out_dir: str | Path, summary: RunSummary | dict) -> Path:
+    """Rewrite summary.json only (e.g. to record a run label after the run)."""
+    data = summary.to_dict() if isinstance(summary, RunSummary) else summary
+    validate_summary(data)
+    return atomic_write_json(Path(out_dir) / SUMMARY_FILE, data)
+
+
 def _summary_path(path: str | Path) -> Path:
     p = Path(path)
     return p / SUMMARY_FILE if p.is_dir() else p

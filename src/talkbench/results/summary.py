@@ -90,6 +90,9 @@ class RunSummary:
     def to_dict(self) -> dict[str, Any]:
         from .provenance import environment_info, suite_info
 
+        metrics = {k: m.to_dict() for k, m in self.metrics.items()}
+        reasons = list(self.comparable_reasons)
+        reasons += [r for r in partial_reasons(self.counts, metrics) if r not in reasons]
         return {
             "schema_version": SCHEMA_VERSION,
             "suite": self.suite or suite_info(),
@@ -97,13 +100,39 @@ class RunSummary:
             "run": self.run,
             "protocol": self.protocol,
             "model": self.model,
-            "comparable": self.comparable,
-            "comparable_reasons": list(self.comparable_reasons),
+            "comparable": self.comparable and not reasons,
+            "comparable_reasons": reasons,
             "seeds": self.seeds,
             "environment": self.environment or environment_info(),
             "counts": self.counts,
-            "metrics": {k: m.to_dict() for k, m in self.metrics.items()},
+            "metrics": metrics,
             "weights": self.weights,
             "missing": [m.to_dict() for m in self.missing],
             "artifacts": self.artifacts,
         }
+
+
+def partial_reasons(counts: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> list[str]:
+    """Why a run's numbers are not over the protocol's full item list: items missing for every metric,
+    and metrics with a value over only some items (a metric with no value at all shows no number and
+    is not a reason). A mean over a subset is not comparable with a paper's mean over all items."""
+    out = []
+    expected, missing = int(counts.get("expected") or 0), int(counts.get("missing") or 0)
+    if missing:
+        out.append(f"partial: {expected - missing} of {expected} items evaluated ({missing} missing)")
+    for name, m in metrics.items():
+        n, n_expected = int(m.get("n") or 0), int(m.get("n_expected") or 0)
+        if 0 < n < n_expected and (n_expected - n) != missing:
+            out.append(f"partial {name}: {n} of {n_expected} items have a value")
+    return out
+
+
+def comparability(summary: dict[str, Any]) -> tuple[bool, list[str]]:
+    """(comparable, reasons) of a loaded summary.json, re-deriving the partial-run reasons so a file
+    written before they were recorded (or edited by hand) cannot pass a partial run as a full one."""
+    reasons = list(summary.get("comparable_reasons") or [])
+    reasons += [r for r in partial_reasons(summary.get("counts") or {}, summary.get("metrics") or {}) if r not in reasons]
+    comparable = bool(summary.get("comparable", False)) and not reasons
+    if not comparable and not reasons:
+        reasons = ["not marked comparable"]
+    return comparable, reasons

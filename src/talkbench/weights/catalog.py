@@ -181,6 +181,16 @@ SPECS: tuple[WeightsSpec, ...] = (
         note="6 classes [bg, hair, body_skin, face_skin, clothes, others]; not in the mediapipe wheel; run by "
         "models/real3d_portrait/segmentation.py; no published sha256 (the card records the file's own hash)",
     ),
+    # -- full models -----------------------------------------------------------------------------
+    WeightsSpec(
+        id="goha_stage2", file="checkpoint825000.ckpt", sha256=None, size_bytes=None,
+        urls=("https://drive.google.com/file/d/1Fiz_AddgbAinh2ZsRn3MwAR0Qcl4o60V",),
+        licence="CC BY-NC-SA 4.0 (GOHA weights; code under the NVIDIA Source Code License for GOHA)",
+        install="talkbench", manifest=None, backbone="goha-stage2", wrapper_key="model_state_dict",
+        note="GOHA stage-2 model (README: put it under src/logs/s3/); {'iter', 'model_state_dict', "
+        "'discriminator_dict'}, read by models/goha/checkpoint.py (`--checkpoint`); layout facts in the "
+        "goha_stage2 checkpoint manifest; no published sha256 (runs record the file's own hash)",
+    ),
     # -- MTCNN (shipped inside the facenet-pytorch wheel) ----------------------------------------
     *(
         WeightsSpec(

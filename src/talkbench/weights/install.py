@@ -48,7 +48,49 @@ def status_rows() -> list[dict]:
             "location": str(found or install_path(spec)), "backbone": spec.backbone,
             "sha256": spec.sha256, "size_bytes": spec.size_bytes, "licence": spec.licence,
             "url": spec.urls[0] if spec.urls else None, "manifest": spec.manifest, "note": spec.note,
+            "licence_short": spec.licence.split(" (")[0].split(";")[0].strip(),
+            "fetch": ("pip install " + str(spec.package)) if spec.install == "package" else
+                     ("talkbench weights fetch " + spec.id) if direct_urls(spec) else
+                     "browser, then " + spec.import_hint,
         })
+    return rows
+
+
+#: files a loader reads besides the one a metric card names (FAN's constructor loads the S3FD detector)
+COMPANIONS: dict[str, tuple[str, ...]] = {"fan_2d": ("s3fd",), "blazeface": ("blazeface_anchors",)}
+
+
+def specs_for_backbone(backbone_id: str | None, weights_file: str | None) -> list[WeightsSpec]:
+    """The catalogued files behind a metric card's backbone: matched by file name (a card names
+    several files as "a+b") or backbone id, plus their COMPANIONS, in catalogue order."""
+    parts = {p.strip() for p in (weights_file or "").split("+") if p.strip()}
+    ids = [s.id for s in list_weights()
+           if s.file in parts or s.basename in parts or (backbone_id and s.backbone == backbone_id)]
+    for i in list(ids):
+        ids += [c for c in COMPANIONS.get(i, ()) if c not in ids]
+    order = [s.id for s in list_weights()]
+    return [get_weights_spec(i) for i in sorted(set(ids), key=order.index)]
+
+
+def fetch_many(specs: list[WeightsSpec], timeout: float = 30.0, force: bool = False,
+               opener: Callable | None = None) -> list[dict]:
+    """Fetch several files, one row each: installed / already present / pip package / FAILED (the
+    reason and the `weights import` command). One failure does not stop the others."""
+    rows = []
+    for spec in specs:
+        row = {"id": spec.id, "file": spec.basename, "url": spec.urls[0] if spec.urls else None}
+        if spec.install == "package":
+            found = find_present(spec)
+            row.update(result="present (pip package)" if found else f"missing: pip install {spec.package}",
+                       path=str(found) if found else None, ok=found is not None)
+        else:
+            try:
+                res = fetch_weights(spec.id, timeout=timeout, force=force, opener=opener)
+                row.update(result="already present" if res.url is None else f"installed from {res.url}",
+                           path=str(res.path), ok=True)
+            except (FetchError, WeightsMismatchError) as exc:
+                row.update(result=f"FAILED: {exc}", path=None, ok=False)
+        rows.append(row)
     return rows
 
 
@@ -275,5 +317,5 @@ def _progress_bar(total: int | None, desc: str):
                 leave=False, disable=None)
 
 
-__all__ = ["status_rows", "verify_rows", "identify", "import_weights", "fetch_weights", "direct_urls",
+__all__ = ["status_rows", "verify_rows", "specs_for_backbone", "fetch_many", "COMPANIONS", "identify", "import_weights", "fetch_weights", "direct_urls",
            "FetchError", "FetchResult", "candidate_paths"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...logs import get_logger
+from ...logs import get_logger, heartbeat
 from .build import MiniConfig, build_mini, default_parent
 
 log = get_logger(__name__)
@@ -50,7 +50,8 @@ def run_demo(out: Path, cfg: MiniConfig = MiniConfig(), rebuild: bool = False, r
 
     out = Path(out)
     t0 = time.perf_counter()
-    root = build_mini(data_parent or default_parent(out.parent if out.name == "demo" else out), cfg, force=rebuild)
+    with heartbeat("demo: building the mini benchmark data"):
+        root = build_mini(data_parent or default_parent(out.parent if out.name == "demo" else out), cfg, force=rebuild)
     result = DemoResult(out, root, seconds={"build": round(time.perf_counter() - t0, 1)})
     for protocol, models in (runs or RUNS).items():
         for model in models:
@@ -60,6 +61,7 @@ def run_demo(out: Path, cfg: MiniConfig = MiniConfig(), rebuild: bool = False, r
             shutil.rmtree(folder, ignore_errors=True)  # the demo's own output: each demo run starts fresh
             try:
                 extra = {"metrics": list(metrics[protocol])} if metrics and protocol in metrics else {}
+                log.info("demo: %s on %s", model, protocol)
                 summary = run_protocol(protocol, data=root, out=folder, model=model, workers=workers, **extra)
                 _collect(result, summary)
                 attach_matrices(folder)
@@ -71,7 +73,8 @@ def run_demo(out: Path, cfg: MiniConfig = MiniConfig(), rebuild: bool = False, r
     result.seconds["runs"] = round(time.perf_counter() - t0 - result.seconds["build"], 1)
     if report:
         t = time.perf_counter()
-        result.reports = write_reports(out, [r["folder"] for r in result.runs if "error" not in r])
+        with heartbeat("demo: writing the report and plots"):
+            result.reports = write_reports(out, [r["folder"] for r in result.runs if "error" not in r])
         result.seconds["report"] = round(time.perf_counter() - t, 1)
     result.metrics_run.sort()
     return result
@@ -136,24 +139,30 @@ def attach_matrices(folder: Path) -> list[str]:
 
 
 def write_reports(out: Path, folders: list[str]) -> dict[str, str]:
-    """Markdown and HTML leaderboards plus plots, through `talkbench report`."""
-    from ...cli import main as cli_main
+    """Markdown and HTML leaderboards plus plots, as `talkbench report` writes them."""
+    from ...errors import TalkbenchError
+    from ...io.atomic import atomic_write_text
+    from ...reports.board import build_boards
+    from ...reports.figures import write_all_plots
+    from ...reports.html import render_report
+    from ...reports.runs import load_runs
+    from ...reports.table import RenderOptions, render_table
 
-    reports = {}
+    reports: dict[str, str] = {}
     if not folders:
         return reports
-    for fmt, name in (("md", "leaderboard.md"), ("html", "report.html")):
-        path = out / name
-        args = ["report", *folders, "--format", fmt, "--out", str(path)]
-        if fmt == "md":
-            args += ["--plots", str(out / "plots")]
-        code = cli_main(args)
-        if code == 0 and path.is_file():
-            reports[fmt] = str(path)
-        else:
-            log.error("`talkbench %s` exited with %s", " ".join(args[:1] + args[-4:]), code)
-    if (out / "plots").is_dir():
+    try:
+        runs = load_runs(folders)
+        boards = build_boards(runs, [])
+        atomic_write_text(out / "leaderboard.md", "\n".join(render_table(b, "md") for b in boards))
+        reports["md"] = str(out / "leaderboard.md")
+        for path in write_all_plots(boards, runs, out / "plots"):
+            log.debug("wrote %s", path)
         reports["plots"] = str(out / "plots")
+        atomic_write_text(out / "report.html", render_report(boards, runs, [], RenderOptions(ci=True, n=True)))
+        reports["html"] = str(out / "report.html")
+    except TalkbenchError as exc:  # reported; the result folders stay usable with `talkbench report`
+        log.error("writing the demo report failed: %s", exc)
     return reports
 
 

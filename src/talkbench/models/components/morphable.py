@@ -26,6 +26,21 @@ class MorphableModel:
     ncc_code: np.ndarray    # (V, 3) in [0, 1]
     name: str = "bfm"
     keypoints: np.ndarray | None = None  # (68,) 0-based vertex index of the iBUG-68 landmarks (`keypoints` in the .mat)
+    mean_tex: np.ndarray | None = None   # (V, 3) albedo in 0..255 (`meantex`), when the file has a texture model
+    tex_base: np.ndarray | None = None   # (3V, n_tex) (`texBase`)
+
+    @property
+    def has_texture(self) -> bool:
+        return self.mean_tex is not None and self.tex_base is not None
+
+    def texture(self, tex_coeff=None) -> np.ndarray:
+        """(V, 3) albedo in [0, 1] (Deep3DFaceRecon: texBase·tex + meantex, /255)."""
+        if not self.has_texture:
+            raise ValueError(f"3DMM '{self.name}' has no texture model (meantex/texBase)")
+        t = self.mean_tex.reshape(-1).astype(np.float64).copy()
+        if tex_coeff is not None:
+            t = t + self.tex_base @ np.asarray(tex_coeff, dtype=np.float64)
+        return t.reshape(-1, 3) / 255.0
 
     @property
     def n_vertices(self) -> int:
@@ -43,7 +58,7 @@ class MorphableModel:
     def without_faces(self, drop: np.ndarray) -> "MorphableModel":
         keep = np.setdiff1d(np.arange(len(self.faces)), np.asarray(drop, dtype=np.int64))
         return MorphableModel(self.mean_shape, self.id_base, self.exp_base, self.faces[keep], self.ncc_code, self.name,
-                              self.keypoints)
+                              self.keypoints, self.mean_tex, self.tex_base)
 
     @classmethod
     def from_mat(cls, path, ncc_code_path=None) -> "MorphableModel":
@@ -67,13 +82,18 @@ class MorphableModel:
         else:
             ncc = normalised_coordinates(mean)
         keypoints = np.asarray(mat["keypoints"], np.int64).reshape(-1) - 1 if "keypoints" in mat else None
+        tex = ("meantex" in mat and "texBase" in mat)
         return cls(mean, np.asarray(mat["idBase"], np.float64), np.asarray(mat["exBase"], np.float64), faces, ncc,
-                   name=path.stem, keypoints=keypoints)
+                   name=path.stem, keypoints=keypoints,
+                   mean_tex=np.asarray(mat["meantex"], np.float64).reshape(-1, 3) if tex else None,
+                   tex_base=np.asarray(mat["texBase"], np.float64) if tex else None)
 
     def to_mat(self, path) -> None:
         from scipy.io import savemat
 
         extra = {} if self.keypoints is None else {"keypoints": np.asarray(self.keypoints).reshape(1, -1) + 1}
+        if self.has_texture:
+            extra.update(meantex=self.mean_tex.reshape(1, -1), texBase=self.tex_base)
         savemat(str(path), {"meanshape": self.mean_shape.reshape(1, -1), "idBase": self.id_base,
                             "exBase": self.exp_base, "tri": self.faces + 1, **extra})
 
@@ -107,5 +127,7 @@ def synthetic_morphable_model(n_lat: int = 12, n_lon: int = 16, n_id: int = 80, 
     v3 = verts.size
     id_base = rng.normal(0, 0.01, (v3, n_id))
     exp_base = rng.normal(0, 0.01, (v3, n_exp))
+    mean_tex = np.full_like(verts, 180.0)
+    tex_base = rng.normal(0, 1.0, (v3, 80))  # drawn after the shape bases, so those are unchanged
     return MorphableModel(verts, id_base, exp_base, np.asarray(faces, np.int64), normalised_coordinates(verts),
-                          name="synthetic")
+                          name="synthetic", mean_tex=mean_tex, tex_base=tex_base)

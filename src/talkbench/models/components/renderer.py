@@ -149,3 +149,16 @@ class ImportanceRenderer(torch.nn.Module):
         z_mid = 0.5 * (z[:, :-1] + z[:, 1:])
         fine = sample_pdf(z_mid, w[:, 1:-1], n_imp, self.options.deterministic, generator)
         return fine.detach().reshape(n, m, n_imp, 1)
+
+
+def render_feature_image(renderer: ImportanceRenderer, decoder: Callable, planes: torch.Tensor, camera: torch.Tensor,
+                         resolution: int, generator: torch.Generator | None = None) -> dict:
+    """Render tri-planes from EG3D camera labels (B, 25) at resolution² -> images (B, C, R, R):
+    'features' (all decoder channels, [-1, 1]-mapped), 'depth' (B, 1, R, R), 'weights' (opacity)."""
+    b = camera.shape[0]
+    from .rays import sample_rays
+
+    origins, dirs = sample_rays(camera[:, :16].view(b, 4, 4), camera[:, 16:25].view(b, 3, 3), resolution)
+    feats, depth, weights, _ = renderer(planes, decoder, origins, dirs, generator)
+    to_img = lambda t: t.permute(0, 2, 1).reshape(b, t.shape[-1], resolution, resolution)  # noqa: E731
+    return {"features": to_img(feats), "depth": to_img(depth), "weights": to_img(weights)}

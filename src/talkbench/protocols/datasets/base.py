@@ -12,7 +12,7 @@ from ...errors import InputError
 from ...io.images import IMAGE_SUFFIXES, list_images, natural_key, read_image_array
 from ...io.video import VIDEO_SUFFIXES, iter_frames, probe
 from ...io.frameset import FrameSet
-from ..refs import Ref, inside_root, positional_index, select_frames
+from ..refs import PathEscapeError, Ref, inside_root, positional_index, select_frames
 
 
 @dataclass
@@ -185,6 +185,8 @@ class DatasetAdapter(abc.ABC):
     def check_clip(self, clip: str, deep: bool = False) -> Finding:
         try:
             files = self.clip_files(clip)
+        except PathEscapeError as exc:
+            return Finding("malformed", clip, str(exc))
         except InputError as exc:
             return Finding("missing", clip, exc.problem)
         return check_files(clip, files, deep, self.clip_problem)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ...errors import InputError
 from ...io.atomic import read_jsonl
-from ...io.images import IMAGE_SUFFIXES
+from ...io.images import IMAGE_SUFFIXES, list_images
 from ...io.video import VIDEO_SUFFIXES
-from ..refs import ITEM_ID, inside_root
+from ..refs import ITEM_ID, check_inside, inside_root
 from .base import ClipFiles, DatasetAdapter, Finding
 from .clips import ClipFolderDataset
 
@@ -45,9 +45,26 @@ class CustomClips(ClipFolderDataset):
         return self.root.parent if self.listing is not None else self.root
 
     def discover(self) -> list[str]:
-        return list(self.listing) if self.listing is not None else super().discover()
+        if self.listing is not None:
+            return list(self.listing)
+        clips = super().discover()
+        bad = [c for c in clips if not ITEM_ID.match(c)]
+        if bad:  # clip names become item ids and prediction file names
+            raise InputError(self.root / bad[0], f"clip name {bad[0]!r} has characters other than letters, digits, . _ + -"
+                             + (f" (and {len(bad) - 1} more clips)" if len(bad) > 1 else ""),
+                             "rename the clip (e.g. spaces to _), or list it in a JSONL file with a valid 'clip' name")
+        return clips
 
     def clip_files(self, clip: str, camera: str | None = None) -> ClipFiles:
+        """The clip's files, every one of them (frames of a folder included) inside the root once symlinks
+        are resolved: a symlink out of the root is refused (PathEscapeError), never read."""
+        files = self._clip_files(clip, camera)
+        for path in [files.path, *([files.audio] if files.audio else []), *files.files,
+                     *(list_images(files.path) if files.kind == "folder" else [])]:
+            check_inside(self.base, path)
+        return files
+
+    def _clip_files(self, clip: str, camera: str | None = None) -> ClipFiles:
         if self.listing is None:
             return super().clip_files(clip, camera)
         row = self.listing.get(clip)

@@ -104,6 +104,6 @@ class MiniDataset(DatasetAdapter):
                 finding = check_files(f"{clip}:{serial}", self.clip_files(clip, serial), deep)
                 if finding.status != "present":
                     return finding
-        except (InputError, ValueError) as exc:
+        except (InputError, ValueError, OSError) as exc:  # e.g. no cameras.json in an empty root
             return Finding("missing", clip, str(exc))
         return Finding("present", clip, f"{len(serials)} cameras")
