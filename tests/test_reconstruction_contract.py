@@ -60,6 +60,17 @@ def test_input_view_on_the_contract_gives_the_legacy_matrices(setup, monkeypatch
     rows = lambda d: [{k: v for k, v in json.loads(line).items() if k not in ("model", "seconds", "timing")}  # noqa: E731
                       for line in (d / "items.jsonl").read_text().splitlines()]
     assert rows(tmp_path / "new") == rows(tmp_path / "old")
+    # the run writes its merged score matrices for the report's heatmaps: input-view's L1 matrix by hand
+    art = new["artifacts"]
+    assert set(art["matrices"]) == {"l1", "psnr"} and art["camera_labels"]["l1"] == VIEWS
+    S = np.load(tmp_path / "new" / art["matrices"]["l1"])
+    assert S.shape == (3, 4, 4) and np.all(np.diagonal(S, axis1=1, axis2=2) == 0)
+    from PIL import Image
+
+    png = lambda t, s: np.asarray(Image.open(root / "018/sequences/EMO-1-shout+laugh" / f"frame_{t:05d}"  # noqa: E731
+                                             / "images-2x-73fps" / f"cam_{s}.png"), dtype=np.float64) / 255
+    direct = np.array([[[np.abs(png(t, a) - png(t, b)).mean() for b in VIEWS] for a in VIEWS] for t in range(3)])
+    assert np.allclose(np.sort(S.reshape(3, -1), axis=0), np.sort(direct.reshape(3, -1), axis=0), rtol=1e-9, atol=0)
 
 
 class Recorder(ReconstructionModel):
