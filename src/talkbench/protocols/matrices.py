@@ -19,12 +19,16 @@ from .spec import MetricEntry
 
 def write_matrices(out: Path, entries: list[MetricEntry], outcomes: list[dict], items: list[dict]) -> dict:
     """-> artifacts entries {"matrices": {base: relative path}, "camera_labels": {base: serials}} ({} without any)."""
+    from ..metrics.card import MetricKind
     from ..metrics.multiview import MatrixSummary
+    from ..metrics.registry import REGISTRY
 
     target = next((it["target"] for it in items if isinstance(it.get("target"), dict)), {})
     serials = list(target.get("serials") or [])
     files: dict[str, str] = {}
     for entry in entries:
+        if REGISTRY.card(entry.name).kind is not MetricKind.MULTIVIEW_MATRIX:
+            continue  # never builds other metrics (FID would load its backbone)
         states = [o["states"][entry.key] for o in outcomes if entry.key in o.get("states", {})]
         if not states:
             continue
