@@ -98,6 +98,8 @@ class Coherent3D(ReconstructionModel):
         else:
             notes.append("coherent3d: trained by talkbench on multiview data (" + str(self.provenance.get("recipe", "see docs/models.md"))
                          + "), not on the paper's Next3D synthetic videos")
+        if self.provenance.get("teacher_random_init") or self.lp3d_provenance.get("random_init"):
+            notes.append("coherent3d: its frozen LP3D (lifter, decoder, teacher) is a random initialisation")
         if not self.config.lp3d.super_resolution:
             notes.append(f"coherent3d: no super-resolution; raw RGB at {self.config.lp3d.neural_rendering_resolution}² resized")
         return notes

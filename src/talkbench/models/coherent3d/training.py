@@ -101,9 +101,10 @@ def fit_coherent3d(request: FitRequest) -> FitReport:
         state, cfg, _ = load_coherent3d(request.init)
     else:
         cfg = named_preset(opts.get("preset", "tiny" if request.device == "cpu" else "paper"))
-    teacher_state = None
+    teacher_state, teacher_random = None, state is None
     if opts.get("lp3d"):
-        teacher_state, lp3d_cfg, _ = load_lp3d(opts["lp3d"])
+        teacher_state, lp3d_cfg, teacher_prov = load_lp3d(opts["lp3d"])
+        teacher_random = bool(teacher_prov.get("random_init"))
         cfg = Coherent3DConfig.from_dict({**cfg.to_dict(), "lp3d": lp3d_cfg.to_dict()})
     elif state is None:
         notes.append("no LP3D teacher given (--option lp3d=CKPT): the frozen lifter is a random initialisation")
@@ -156,7 +157,8 @@ def fit_coherent3d(request: FitRequest) -> FitReport:
 
     path = request.out / "coherent3d.ckpt"
     provenance = {"trained_by": "talkbench", "recipe": RECIPE, "seed": request.seed, "frames": frames,
-                  "subjects": [c.name for c in clips], "lp3d": str(opts.get("lp3d")) if opts.get("lp3d") else None}
+                  "subjects": [c.name for c in clips], "lp3d": str(opts.get("lp3d")) if opts.get("lp3d") else None,
+                  "teacher_random_init": teacher_random}
 
     def save(step: int) -> None:
         save_coherent3d(net.state_dict(), cfg, path, {**provenance, "steps": step}, global_step=step)
