@@ -24,7 +24,8 @@ from talkbench.benchmarks.mini.demo import run_demo  # noqa: E402
 GOLDEN = Path(__file__).parent / "golden" / "mini_demo.json"
 CONFIG = MiniConfig(n_frames=6)
 RUNS = {"mini-same-id": ("source-copy", "landmark-warp", "gt-oracle"), "mini-nxn": ("input-view",)}
-METRICS = {"mini-same-id": ["psnr", "ssim", "akd_mediapipe"],
+TEMPORAL = ["head_motion_w1", "head_motion_energy", "blink_rate_error", "l1_mouth"]
+METRICS = {"mini-same-id": ["psnr", "ssim", "akd_mediapipe", *TEMPORAL],
            "mini-nxn": ["psnr", "synthesis_quality", "nvs_quality", "nvv", "ivv"]}
 
 
@@ -47,6 +48,19 @@ def test_oracle_beats_landmark_warp_beats_source_copy(demo):
     akd = {m: v[f"mini-same-id/{m}/akd_mediapipe"] for m in RUNS["mini-same-id"]}
     assert psnr["gt-oracle"] == math.inf and psnr["landmark-warp"] > psnr["source-copy"] + 2.0
     assert akd["gt-oracle"] == 0.0 and akd["landmark-warp"] < akd["source-copy"]
+
+
+def test_temporal_metrics_order_oracle_warp_copy(demo):
+    """gt-oracle is ideal, source-copy a frozen head (flagged by zero motion energy), landmark-warp moves."""
+    _, v = demo
+    get = {name: {m: v[f"mini-same-id/{m}/{name}"] for m in RUNS["mini-same-id"]} for name in TEMPORAL}
+    assert get["head_motion_energy"]["gt-oracle"] == 1.0 and get["head_motion_energy"]["source-copy"] == 0.0
+    assert get["head_motion_energy"]["landmark-warp"] > 0.0
+    assert get["head_motion_w1"]["gt-oracle"] == 0.0
+    assert get["head_motion_w1"]["landmark-warp"] < get["head_motion_w1"]["source-copy"]
+    assert get["blink_rate_error"]["gt-oracle"] == 0.0
+    assert get["blink_rate_error"]["landmark-warp"] <= get["blink_rate_error"]["source-copy"]
+    assert get["l1_mouth"]["gt-oracle"] == 0.0 < get["l1_mouth"]["landmark-warp"] < get["l1_mouth"]["source-copy"]
 
 
 def test_input_view_is_perfect_on_the_diagonal_only(demo):

@@ -7,7 +7,7 @@ import pytest
 
 from talkbench.errors import MissingWeightsError
 from talkbench.faces import align
-from talkbench.faces.analysis import FrameAnalysis
+from talkbench.analysis.stage import FrameAnalysis
 from talkbench.metrics import coeff_distance as cd
 from talkbench.metrics import landmark_distance as ld
 from talkbench.io.frameset import FrameSet

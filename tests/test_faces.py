@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from talkbench.faces import align
-from talkbench.faces.analysis import FrameAnalysis
+from talkbench.analysis.stage import FrameAnalysis
 from talkbench.faces.detection import FaceBox, get_detector, non_max_suppression
 from talkbench.faces.landmarks import MEDIAPIPE_TO_IBUG68, get_landmarker
 from talkbench.faces.pose import mesh_pose

@@ -13,6 +13,8 @@ from talkbench.io.frameset import FrameSet
 from talkbench.metrics.context import ItemContext
 from talkbench.metrics.fid import FID, frechet_distance, mean_cov
 from talkbench.metrics.registry import REGISTRY
+from talkbench.analysis.stage import FrameAnalysis
+from talkbench.nets.pool import POOL
 from tests.checkpoint_manifests import manifest
 
 
@@ -121,9 +123,10 @@ def test_update_item_adds_pred_as_fake_and_reference_as_real(rng):
     torch.manual_seed(0)
     net = FIDInceptionV3().eval()
     pred, gt, src = _frames(rng, 2), _frames(rng, 2), _frames(rng, 1)
-    ctx = ItemContext("item0", pred=FrameSet(pred), gt=FrameSet(gt), source=FrameSet(src))
-    metric = FID.with_network(net, real="source")
-    score = metric.update_item(ctx)
+    ctx = ItemContext("item0", pred=FrameSet(pred), gt=FrameSet(gt), source=FrameSet(src), analysis=FrameAnalysis(None))
+    metric = FID(real="source")
+    with POOL.injected("inception-v3-fid", net):
+        score = metric.update_item(ctx)
     assert score.value is None and score.n_frames == 2 and score.extra["real_frames"] == 1
     with torch.no_grad():
         fake = net(FrameSet(pred).tensor()).double().numpy()
@@ -139,7 +142,7 @@ def test_update_item_adds_pred_as_fake_and_reference_as_real(rng):
 def test_missing_official_weights_raise_for_the_runner(monkeypatch, tmp_path, rng):
     monkeypatch.setenv("TALKBENCH_HOME", str(tmp_path))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    ctx = ItemContext("item0", pred=FrameSet(_frames(rng, 2)), gt=FrameSet(_frames(rng, 2)))
+    ctx = ItemContext("item0", pred=FrameSet(_frames(rng, 2)), gt=FrameSet(_frames(rng, 2)), analysis=FrameAnalysis(None))
     with pytest.raises(MissingWeightsError) as exc:
         REGISTRY.create("fid").update_item(ctx)
     assert exc.value.reason.startswith("missing weights: pt_inception-2015-12-05-6726825d.pth (talkbench weights import")

@@ -1,4 +1,4 @@
-"""The import graph points down only (docs/architecture.md): io → weights → nets → faces → metrics | models →
+"""The import graph points down only (docs/architecture.md): io → weights → nets → faces → analysis → metrics | models →
 baselines → results → protocols → reports → benchmarks → commands. Every import is checked, including the
 lazy ones inside functions, so a cycle cannot hide behind a deferred import."""
 from __future__ import annotations
@@ -11,10 +11,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "talkbench"
 #: layer of each top-level module or package; equal layers may not import each other (metrics ↛ models)
 LAYERS = {
     "errors": 0, "lazy": 0, "logs": 0, "io": 0, "geometry": 0,
-    "weights": 1, "nets": 2, "faces": 3,
-    "metrics": 4, "models": 4,
-    "baselines": 5, "results": 6, "protocols": 7, "reports": 8, "benchmarks": 9,
-    "listings": 9, "commands": 10, "cli": 11, "__main__": 12,
+    "weights": 1, "nets": 2, "faces": 3, "analysis": 4,
+    "metrics": 5, "models": 5,
+    "baselines": 6, "results": 7, "protocols": 8, "reports": 9, "benchmarks": 10,
+    "listings": 10, "commands": 11, "cli": 12, "__main__": 13,
 }
 #: the package root holds only `__version__` and the lazy public API
 ROOT_ATTRIBUTES = {"__version__"}

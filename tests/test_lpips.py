@@ -14,6 +14,8 @@ from talkbench.io.frameset import FrameSet
 from talkbench.metrics.context import ItemContext
 from talkbench.metrics.lpips import LPIPS
 from talkbench.metrics.registry import REGISTRY
+from talkbench.analysis.stage import FrameAnalysis
+from talkbench.nets.pool import POOL
 from tests.checkpoint_manifests import manifest
 
 
@@ -84,15 +86,18 @@ def test_heads_are_the_lpips_package_files(net, name):
 
 def test_metric_maps_unit_range_to_minus_one_one():
     model = _random_network(seed=3)
-    metric = LPIPS.with_network(model)
+    metric = LPIPS()
+    metric.use_analysis(FrameAnalysis(None))
     g = torch.Generator().manual_seed(2)
     pred, gt = torch.rand(3, 3, 64, 64, generator=g), torch.rand(3, 3, 64, 64, generator=g)
-    vals = metric.update(pred, gt)
-    with torch.no_grad():
-        assert torch.allclose(vals, model(pred * 2 - 1, gt * 2 - 1).double())
-    one_by_one = LPIPS.with_network(model)
-    for i in range(3):
-        one_by_one.update(pred[i:i + 1], gt[i:i + 1])
+    with POOL.injected("lpips-alex-v0.1", model):
+        vals = metric.update(pred, gt)
+        with torch.no_grad():
+            assert torch.allclose(vals, model(pred * 2 - 1, gt * 2 - 1).double())
+        one_by_one = LPIPS()
+        one_by_one.use_analysis(FrameAnalysis(None))
+        for i in range(3):
+            one_by_one.update(pred[i:i + 1], gt[i:i + 1])
     assert one_by_one.compute().value == pytest.approx(metric.compute().value, rel=1e-6)
     card = metric.instance_card
     assert card.backbone.weights_sha256 == "random-init-test+random-init-test"
@@ -101,8 +106,9 @@ def test_metric_maps_unit_range_to_minus_one_one():
 
 def test_update_item_on_identical_frames_is_zero(rng):
     frames = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(2)]
-    metric = LPIPS.with_network(_random_network())
-    score = metric.update_item(ItemContext("i", pred=FrameSet(frames), gt=FrameSet([f.copy() for f in frames])))
+    with POOL.injected("lpips-alex-v0.1", _random_network()):
+        score = LPIPS().update_item(ItemContext("i", pred=FrameSet(frames), gt=FrameSet([f.copy() for f in frames]),
+                                                analysis=FrameAnalysis(None)))
     assert score.value == 0.0 and score.n_frames == 2
 
 
@@ -111,7 +117,8 @@ def test_missing_trunk_weights_raise(monkeypatch, tmp_path, rng):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     frames = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)]
     with pytest.raises(MissingWeightsError, match="alexnet-owt-7be5be79.pth") as exc:
-        REGISTRY.create("lpips").update_item(ItemContext("i", pred=FrameSet(frames), gt=FrameSet(frames)))
+        REGISTRY.create("lpips").update_item(ItemContext("i", pred=FrameSet(frames), gt=FrameSet(frames),
+                                                         analysis=FrameAnalysis(None)))
     assert "talkbench weights import" in exc.value.reason
 
 

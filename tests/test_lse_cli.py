@@ -117,19 +117,20 @@ def test_paired_and_audio_visual_metrics_in_one_call(tmp_path, capsys):
     assert data["metrics"]["mouth_audio_offset"]["value"] == -2
 
 
-def test_mouth_audio_through_shared_frame_analysis_matches_direct_path(tmp_path):
-    from talkbench.faces.analysis import FrameAnalysis
+def test_mouth_audio_from_the_clip_cache_equals_the_computed_value(tmp_path):
+    from talkbench.analysis.stage import FrameAnalysis
     from talkbench.io.frameset import FrameSet
     from talkbench.metrics.context import ItemContext
     from talkbench.metrics.registry import get_metric
 
     clip, _ = make_clip(tmp_path, n_frames=50, audio_delay=3, seed=5)
-    import talkbench.metrics.per_video as per_video
-
-    direct = get_metric("mouth_audio_corr").update_item(ItemContext("a", FrameSet.from_path(clip)))
-    per_video._SHARED.clear()  # the same file: force a recomputation through the analysis
-    analysis = FrameAnalysis(cache_dir=None)
-    via = get_metric("mouth_audio_corr").update_item(ItemContext("b", FrameSet.from_path(clip), analysis=analysis))
-    assert via.extra["av_offset"] == direct.extra["av_offset"] == -3
-    assert via.value == pytest.approx(direct.value, abs=1e-9)
-    assert analysis.stats["computed"] > 0
+    first = FrameAnalysis(tmp_path / "cache")
+    computed = get_metric("mouth_audio_corr").update_item(ItemContext("a", FrameSet.from_path(clip), analysis=first))
+    assert computed.extra["av_offset"] == -3 and first.stats["computed"] > 0
+    fresh = FrameAnalysis(tmp_path / "cache")  # a new process would see only the disk
+    cached = get_metric("mouth_audio_corr").update_item(ItemContext("b", FrameSet.from_path(clip), analysis=fresh))
+    assert fresh.stats["computed"] == 0 and fresh.stats["disk_hits"] == 1
+    assert cached.value == computed.value and cached.extra == computed.extra
+    # one array file for the clip analysis, one per frame analysis it ran on (faces, mesh, mouth)
+    files = sorted(p.relative_to(tmp_path / "cache").parts[0] for p in (tmp_path / "cache").rglob("*.npz"))
+    assert files == ["faces_mediapipe", "landmarks_mediapipe-478_mediapipe", "mouth-audio_mediapipe", "mouth_mediapipe"]

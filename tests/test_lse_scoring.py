@@ -10,10 +10,11 @@ from talkbench.faces.tracking import PAD_VALUE, NoTrackError, crop_face, link_la
 from talkbench.io.frameset import FrameSet
 from talkbench.metrics.context import ItemContext
 from talkbench.metrics.registry import get_metric
-from talkbench.metrics.syncnet_pipeline import (
-    SyncConfig, TooShortError, audio_windows, distance_curve, n_windows, resample_indices, score_clip,
-    scores_from_curve, sync_scores, video_windows,
-)
+from talkbench.analysis.clip import Clip, resample_indices
+from talkbench.analysis.stage import FrameAnalysis
+from talkbench.analysis.syncnet_windows import audio_windows, n_windows, video_windows
+from talkbench.metrics.syncnet_pipeline import distance_curve, scores_from_curve, sync_scores
+from talkbench.nets.pool import POOL
 
 
 def test_hand_computed_fixture():
@@ -79,20 +80,36 @@ def test_resample_indices_to_25fps():
     np.testing.assert_array_equal(resample_indices(4, 12.5), [0, 1, 1, 2, 2, 3, 3, 3])
 
 
-class BrightnessEmbedder:
-    """Mock SyncNet: video window -> mean brightness of its 5 frames; audio window -> log energy of its
-    5 frame-aligned MFCC columns; both standardised, so the true alignment gives the smallest distance."""
+class BrightnessNet:
+    """Mock SyncNet for the backbone pool: video window -> mean brightness of its 5 frames; audio window ->
+    log energy of its 5 frame-aligned MFCC columns; both standardised, so the true alignment gives the
+    smallest distance."""
+
+    def __init__(self):
+        self.lip_windows = 0
 
     @staticmethod
     def _z(x):
         x = np.asarray(x, dtype=np.float64)
-        return (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-9)
+        return torch.from_numpy((x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-9))
 
-    def embed_video(self, windows):
+    def forward_lip(self, windows):
+        self.lip_windows += len(windows)
         return self._z(windows.mean(dim=(1, 3, 4)).numpy())
 
-    def embed_audio(self, windows):
+    def forward_audio(self, windows):
         return self._z(windows[:, 0, 0, 0:20:4].numpy())
+
+
+def score_clip(frames, fps, audio, **options):
+    """The `syncnet` clip analysis (fullframe crops, the mock network) and the scores from its record."""
+    with POOL.injected("syncnet-v2", BrightnessNet()):
+        rec = FrameAnalysis(None).run_clip("syncnet", Clip(frames, fps, audio), mode="fullframe", **options)
+    if not rec.ok:
+        return rec.missing
+    res = sync_scores(rec["video"], rec["audio"])
+    res.info = rec["info"]
+    return res
 
 
 def _levels_clip(levels, delay):
@@ -107,7 +124,7 @@ def _levels_clip(levels, delay):
 def test_pipeline_offset_moves_with_audio_shift(delay, rng):
     levels = rng.integers(0, 8, 80).astype(np.float64)
     frames, audio = _levels_clip(levels, delay)
-    res = score_clip(frames, 25.0, audio, SyncConfig(mode="fullframe"), BrightnessEmbedder())
+    res = score_clip(frames, 25.0, audio)
     assert res.offset == -delay
     assert res.n_windows == 75 and res.info["resampled_to_25fps"] is False
 
@@ -116,14 +133,13 @@ def test_pipeline_resamples_50fps_to_25(rng):
     levels = rng.integers(0, 8, 60).astype(np.float64)
     frames, audio = _levels_clip(levels, 2)
     doubled = [f for f in frames for _ in range(2)]  # the same clip at 50 fps
-    res = score_clip(doubled, 50.0, audio, SyncConfig(mode="fullframe"), BrightnessEmbedder())
+    res = score_clip(doubled, 50.0, audio)
     assert res.offset == -2 and res.info["resampled_to_25fps"] and res.info["frames_25fps"] == 60
 
 
-def test_too_short_clip_raises_with_reason():
+def test_too_short_clip_is_a_missing_record_with_reason():
     frames, audio = _levels_clip(np.ones(5), 0)
-    with pytest.raises(TooShortError, match="too short for SyncNet"):
-        score_clip(frames, 25.0, audio, SyncConfig(mode="fullframe"), BrightnessEmbedder())
+    assert score_clip(frames, 25.0, audio).startswith("too short for SyncNet: 5 frames at 25 fps")
 
 
 def test_short_clip_is_missing_not_zero(tmp_path):
@@ -150,35 +166,21 @@ def test_video_without_audio_is_missing_with_reason(tmp_path):
 
 
 def test_lse_metrics_share_one_pipeline_run(tmp_path, monkeypatch, rng):
-    import talkbench.metrics.syncnet_pipeline as sp
     from talkbench.io.audio import mux_audio, write_wav
     from talkbench.io.video import write_video
 
     levels = rng.integers(0, 8, 40).astype(np.float64)
     frames, audio = _levels_clip(levels, 1)
     clip = mux_audio(write_video(tmp_path / "v.mp4", frames, fps=25), write_wav(tmp_path / "a.wav", audio), tmp_path / "c.mp4")
-    calls = []
-    real = sp.score_clip
-    monkeypatch.setattr(sp, "get_embedder", lambda cfg: _Loaded(BrightnessEmbedder()))
-    monkeypatch.setattr(sp, "score_clip", lambda *a, **k: calls.append(1) or real(*a, **k))
-    ctx = ItemContext("c", FrameSet.from_path(clip))
-    d = get_metric("lse_d_fullframe").update_item(ctx)
-    c = get_metric("lse_c_fullframe").update_item(ctx)
-    assert len(calls) == 1
+    net = BrightnessNet()
+    analysis = FrameAnalysis(None)
+    ctx = ItemContext("c", FrameSet.from_path(clip), analysis=analysis)
+    with POOL.injected("syncnet-v2", net):
+        d = get_metric("lse_d_fullframe").update_item(ctx)
+        c = get_metric("lse_c_fullframe").update_item(ctx)
+    assert net.lip_windows == 35 and analysis.stats["computed"] == 1  # one SyncNet pass over 40 − 5 windows
     assert d.extra["av_offset"] == c.extra["av_offset"] == -1
     assert d.value == d.extra["lse_d"] and c.value == c.extra["lse_c"] and c.value > 0
-
-
-class _Loaded:
-    def __init__(self, emb):
-        self.emb = emb
-        self.loaded = type("L", (), {"weights_sha256": "mock"})()
-
-    def embed_video(self, w):
-        return self.emb.embed_video(w)
-
-    def embed_audio(self, w):
-        return self.emb.embed_audio(w)
 
 
 def test_cards_and_options():

@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+from talkbench.analysis.stage import FrameAnalysis
 from talkbench.io import state_codec
+from talkbench.metrics.analysis_reader import AnalysisReader
+from talkbench.nets.pool import POOL
 from talkbench.metrics.base import PairedFrameMetric, StateError
 from talkbench.metrics.face_pair import FacePairMetric
 from talkbench.metrics.inception_set import InceptionSetMetric
@@ -34,7 +37,7 @@ def _feed_face(metric, rng):
     n = int(rng.integers(1, 4))
     values = rng.random(n).tolist()
     missing = [(f"frame_{k}", "no face detected (test)") for k in range(int(rng.integers(0, 2)))]
-    metric.score_pairs = lambda pred, ref, names=None: (values, missing)  # the analysis is not under test here
+    metric.score_pairs = lambda analysis, pred, ref, names=None: (values, missing)  # the analysis is not under test here
     metric.update([np.zeros((4, 4, 3), np.uint8)] * n, [np.zeros((4, 4, 3), np.uint8)] * n)
 
 
@@ -56,13 +59,23 @@ FEEDERS = ((FacePairMetric, _feed_face), (InceptionSetMetric, _feed_features), (
            (PerVideoMetric, _feed_video), (PairedFrameMetric, _feed_paired))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def random_lpips():
+    """Random-init LPIPS networks for the pool (no weight files here); their records stay in one in-memory analysis."""
+    from talkbench.nets.lpips import LPIPSNetwork
+
+    torch.manual_seed(0)
+    with POOL.injected("lpips-alex-v0.1", LPIPSNetwork("alex")), POOL.injected("lpips-vgg-v0.1", LPIPSNetwork("vgg")):
+        yield
+
+
+_ANALYSIS = FrameAnalysis(None)
+
+
 def _make(name):
     metric = get_metric(name)
-    if name.startswith("lpips"):
-        from talkbench.nets.lpips import LPIPSNetwork
-
-        torch.manual_seed(0)
-        metric.network = lambda net=LPIPSNetwork(metric.options["net"]).eval(): net  # random init; no weight files here
+    if isinstance(metric, AnalysisReader):
+        metric.use_analysis(_ANALYSIS)
     return metric
 
 

@@ -127,3 +127,16 @@ def test_a_users_model_plugs_in_by_entry_point_or_by_path(monkeypatch):
         get_model_class("tests.protocol_fixtures:clip_frames")
     with pytest.raises(UnknownNameError, match="package.module:Class"):
         get_model_class("no-such-model")
+
+
+def test_ls_metrics_works_without_the_dlib_models(monkeypatch, capsys):
+    """The dlib cards name the catalogued sha256; listing them never opens the model files."""
+    from talkbench.cli import main
+    from talkbench.faces import dlib_models
+
+    def absent(*args, **kwargs):
+        raise dlib_models.DlibUnavailable("face-recognition-models (dlib's model files)")
+
+    monkeypatch.setattr(dlib_models, "model_path", absent)
+    assert main(["ls", "metrics", "--json"]) == 0
+    assert "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30" in capsys.readouterr().out

@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+from talkbench.analysis.stage import FrameAnalysis
 from talkbench.cli import main
 from talkbench.io.frameset import FrameSet
 from talkbench.metrics.fid import FID
@@ -52,7 +53,8 @@ def test_run_fid_equals_one_pass_fid(tmp_path, random_inception):
     assert fid["value"] is not None and math.isfinite(fid["value"]), fid
     assert fid["extra"]["n_real"] == fid["extra"]["n_fake"] == 3 * 2  # 3 clips × (3 frames − the source)
 
-    one_pass = FID.with_network(random_inception)
+    one_pass = FID()  # the same installed file, through the backbone pool; a fresh analysis recomputes the features
+    one_pass.use_analysis(FrameAnalysis(None))
     for item, inputs in zip(proto.items, items):
         one_pass.update(FrameSet.from_path(pred / item["id"]).tensor(), real=False)
         one_pass.update(inputs.target.tensor(), real=True)

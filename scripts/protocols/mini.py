@@ -24,6 +24,10 @@ COMMON = {"dataset": "mini", "dataset_version": f"mini-v{GENERATOR_VERSION}", "l
           "comparable": False, "references": ["talkbench/benchmarks/mini (generator)"]}
 _SRC = {"options": {"pair": "source-vs-generated"}}
 _DRV = {"options": {"pair": "driving-vs-generated"}}
+#: temporal metrics that run offline (mediapipe, dlib, OpenCV), compared with the driving clip (v1.1 of the video protocols)
+_TEMPORAL = ["head_motion_w1", "head_motion_energy", "blink_rate_error", "identity_consistency_dlib", "identity_drift_dlib",
+             "flicker_warped"]
+_REGIONS = ["psnr_mouth", "ssim_mouth", "l1_mouth", "psnr_eyes", "lpips_mouth"]
 
 
 def _same_id() -> list[dict]:
@@ -63,7 +67,8 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
                         "rotation/translation/scale and speech-driven mouth and blink motion (mesh-guided warps), so "
                         "the ground truth is known exactly. Built offline from photos inside installed packages."),
         "metrics": ["psnr", "ssim", "l1", "lpips", {"name": "csim", **_SRC}, {"name": "csim_dlib", **_SRC}, "akd",
-                    "akd_mediapipe", "aed", "aed_mediapipe", "apd", "apd_mediapipe", "fid"],
+                    "akd_mediapipe", "aed", "aed_mediapipe", "apd", "apd_mediapipe", "fid", *_TEMPORAL, *_REGIONS],
+        "version": "1.1",
         "items": _same_id,
     },
     "mini-cross-id": {
@@ -73,7 +78,8 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
                         "(the source portrait moved by the driver's parameters) exists, so pixel metrics apply too."),
         "metrics": ["psnr", "ssim", "lpips", {"name": "csim", **_SRC}, {"name": "csim_dlib", **_SRC},
                     {"name": "aed", **_DRV}, {"name": "aed_mediapipe", **_DRV}, {"name": "apd", **_DRV},
-                    {"name": "apd_mediapipe", **_DRV}, "akd_mediapipe", "fid"],
+                    {"name": "apd_mediapipe", **_DRV}, "akd_mediapipe", "fid", *_TEMPORAL],
+        "version": "1.1",
         "items": _cross_id,
     },
     "mini-audio": {
@@ -82,7 +88,9 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
         "description": ("Source: the neutral portrait; input: the speech track whose loudness opened the ground truth's "
                         "mouth. Lip-sync metrics on the prediction, pixel and landmark metrics against the ground truth."),
         "metrics": ["psnr", "ssim", "lse_c", "lse_d", {"name": "mouth_audio_corr", "options": {"min_frames": 16, "vshift": 4}},
-                    {"name": "mouth_audio_offset", "options": {"min_frames": 16, "vshift": 4}}, "lmd_mediapipe"],
+                    {"name": "mouth_audio_offset", "options": {"min_frames": 16, "vshift": 4}}, "lmd_mediapipe",
+                    "silent_lip_motion", "flicker_warped"],
+        "version": "1.1",
         "items": _audio,
     },
     "mini-nxn": {
@@ -102,7 +110,7 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
 def render(pid: str) -> tuple[str, str]:
     """(spec YAML text, manifest JSONL text) of one mini protocol."""
     p = PROTOCOLS[pid]
-    spec = {"id": pid, "version": "1.0", "title": p["title"], "dataset": COMMON["dataset"],
+    spec = {"id": pid, "version": p.get("version", "1.0"), "title": p["title"], "dataset": COMMON["dataset"],
             "dataset_version": COMMON["dataset_version"], "task": p["task"], "list_status": COMMON["list_status"],
             "description": p["description"], "references": COMMON["references"], "metrics": p["metrics"],
             "defaults": DEFAULTS, "comparable": COMMON["comparable"],

@@ -66,10 +66,10 @@ class MeshDetector:
 
     def __init__(self):
         from ..faces.detection import get_detector
-        from ..faces.mesh import MediapipeMesh
+        from ..faces.mesh import shared_mesh
 
         self._detector = get_detector("mediapipe", points5=False)
-        self._mesh = MediapipeMesh()
+        self._mesh = shared_mesh()
 
     @property
     def id(self) -> str:

@@ -122,15 +122,13 @@ DETECTORS: Registry[type] = Registry("face detector", {
     "dlib-hog": "talkbench.faces.detectors.dlib_hog:DlibHOGDetector",
 })
 
-_INSTANCES: dict[tuple[str, tuple], FaceDetector] = {}
-
-
 def get_detector(name: str = "mediapipe", **options: Any) -> FaceDetector:
-    """A (shared, cached) detector by registered name."""
-    key = (name, tuple(sorted(options.items())))
-    if key not in _INSTANCES:
-        _INSTANCES[key] = DETECTORS.create(name, **options)
-    return _INSTANCES[key]
+    """A detector by registered name, built once per process (nets.pool) for each set of options."""
+    from ..nets.pool import POOL
+
+    DETECTORS.target(name)  # UnknownNameError with a did-you-mean before anything loads
+    suffix = "".join(f";{k}={v}" for k, v in sorted(options.items()))
+    return POOL.get(f"face-detector:{name}{suffix}", lambda: (None, lambda: DETECTORS.create(name, **options))).network
 
 
 def list_detectors() -> list[str]:

@@ -7,7 +7,7 @@
 
 Packs and files are only read from where `talkbench weights` installs them; a missing one raises
 MissingWeightsError (insightface is never allowed to download). The dlib ResNet descriptor has
-its own chip alignment and lives in talkbench.faces.analysers (DlibIdentityAnalyser).
+its own chip alignment and lives in talkbench.analysis.face_analysers (DlibIdentityAnalyser).
 """
 from __future__ import annotations
 
@@ -89,12 +89,10 @@ IDENTITY_BACKBONES: dict[str, Callable[[], IdentityNet]] = {
     "ir-se50": _ir_se50,
 }
 
-_LOADED: dict[str, IdentityNet] = {}
-
-
 def get_identity_backbone(name: str) -> IdentityNet:
+    """The identity network, loaded once per process (nets.pool; it verifies its own file's sha256)."""
+    from ..nets.pool import POOL
+
     if name not in IDENTITY_BACKBONES:
         raise KeyError(f"unknown identity backbone '{name}'; known: {sorted(IDENTITY_BACKBONES)} and dlib-resnet")
-    if name not in _LOADED:
-        _LOADED[name] = IDENTITY_BACKBONES[name]()
-    return _LOADED[name]
+    return POOL.get(f"identity:{name}", lambda: (None, IDENTITY_BACKBONES[name])).network

@@ -51,9 +51,9 @@ class MediapipeMeshLandmarker(Landmarker):
     n_points = 478
 
     def __init__(self) -> None:
-        from .mesh import MediapipeMesh
+        from .mesh import shared_mesh
 
-        self._mesh = MediapipeMesh()
+        self._mesh = shared_mesh()
         self.id = self._mesh.id
 
     @property
@@ -132,13 +132,12 @@ LANDMARKERS: Registry[type[Landmarker]] = Registry("landmarker", {
     "mediapipe-478": "talkbench.faces.landmarks:MediapipeMeshLandmarker",
 })
 
-_INSTANCES: dict[str, Landmarker] = {}
-
-
 def get_landmarker(name: str) -> Landmarker:
-    if name not in _INSTANCES:
-        _INSTANCES[name] = LANDMARKERS.create(name)
-    return _INSTANCES[name]
+    """A landmarker by registered name, built once per process (nets.pool)."""
+    from ..nets.pool import POOL
+
+    LANDMARKERS.target(name)  # UnknownNameError with a did-you-mean before anything loads
+    return POOL.get(f"landmarker:{name}", lambda: (None, lambda: LANDMARKERS.create(name))).network
 
 
 def get_face_mesh() -> Landmarker:

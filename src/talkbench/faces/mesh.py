@@ -73,5 +73,14 @@ class MediapipeMesh:
         return [self.mesh_for_box(frame, b) for b in boxes]
 
 
+def shared_mesh(crop_scale: float = 2.0, min_confidence: float = 0.5) -> MediapipeMesh:
+    """The process's face mesh (one mediapipe graph per option set, through nets.pool): the detector's
+    five points, the 68- and 478-point landmarkers all run this one."""
+    from ..nets.pool import POOL
+
+    key = f"{MediapipeMesh.id};crop_scale={crop_scale};min_confidence={min_confidence}"
+    return POOL.get(key, lambda: (None, lambda: MediapipeMesh(crop_scale, min_confidence))).network
+
+
 def points5_from_mesh(mesh: np.ndarray) -> np.ndarray:
     return np.asarray(mesh[list(MESH_POINTS5), :2], dtype=np.float64)

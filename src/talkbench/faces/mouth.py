@@ -1,14 +1,13 @@
-"""Mouth opening per frame from the mediapipe face mesh (offline), for the `mouth-audio` sync check.
+"""Mouth opening from the mediapipe face mesh (offline), for the `mouth-audio` sync check.
 
 Opening = distance between the inner-lip mid points (mesh vertices 13 and 14) divided by the mouth
-width (corners 61 and 291), so it does not depend on the face size. The largest detected face is
-used; frames without a face or mesh give NaN.
+width (corners 61 and 291), so it does not depend on the face size. The analysis stage runs it on
+the largest face of each frame (talkbench.analysis.mouth).
 """
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -21,27 +20,6 @@ def mouth_opening(mesh: np.ndarray) -> float:
     gap = np.linalg.norm(mesh[INNER_LOWER_LIP, :2] - mesh[INNER_UPPER_LIP, :2])
     width = np.linalg.norm(mesh[MOUTH_CORNERS[1], :2] - mesh[MOUTH_CORNERS[0], :2])
     return float(gap / width) if width > 0 else float("nan")
-
-
-def mouth_openings(frames_rgb: Sequence[np.ndarray], detector: str = "mediapipe", analysis=None) -> np.ndarray:
-    """Opening per frame (float64, NaN where no face or mesh was found); through the shared
-    FrameAnalysis when one is given (cached, shared with other metrics)."""
-    out = np.full(len(frames_rgb), np.nan)
-    if analysis is not None:
-        for t, rec in enumerate(analysis.run(f"landmarks:mediapipe-478@{detector}", list(frames_rgb))):
-            if rec.ok:
-                out[t] = mouth_opening(np.asarray(rec["points"]))
-        return out
-    from .landmarks import get_landmarker
-    from .tracking import detect_faces
-
-    mesher = get_landmarker("mediapipe-478")
-    for t, (frame, faces) in enumerate(zip(frames_rgb, detect_faces(frames_rgb, detector))):
-        if faces:
-            mesh = mesher(frame, faces[:1])[0]
-            if mesh is not None:
-                out[t] = mouth_opening(mesh)
-    return out
 
 
 def mouth_backbone_ids(detector: str = "mediapipe") -> tuple[str, str]:

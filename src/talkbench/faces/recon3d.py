@@ -22,15 +22,14 @@ class Deep3DNet:
             return self.net(x).double().numpy()
 
 
-_NET: Deep3DNet | None = None
-
-
 def get_deep3d() -> Deep3DNet:
-    global _NET
-    if _NET is None:
-        from ..nets.deep3d_resnet import WEIGHTS_ID, load_recon_net
-        from ..weights.store import verified_weights
+    """Deep3DFaceRecon, loaded once per process (nets.pool); MissingWeightsError when epoch_20.pth is absent."""
+    from ..nets.deep3d_resnet import WEIGHTS_ID, load_recon_net
+    from ..nets.pool import POOL
+    from ..weights.store import verified_weights
 
-        sha = verified_weights(WEIGHTS_ID).sha256  # MissingWeightsError when epoch_20.pth is absent
-        _NET = Deep3DNet("deep3dfacerecon-r50-epoch20", sha, load_recon_net())
-    return _NET
+    def resolve():
+        sha = verified_weights(WEIGHTS_ID).sha256
+        return sha, lambda: Deep3DNet("deep3dfacerecon-r50-epoch20", sha, load_recon_net())
+
+    return POOL.get("deep3dfacerecon-r50", resolve).network

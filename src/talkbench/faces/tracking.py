@@ -58,18 +58,6 @@ class NoTrackError(ValueError):
     """No usable face track; the message is the per-item missing reason."""
 
 
-def detect_faces(frames_rgb: Sequence[np.ndarray], detector: str = "mediapipe", analysis=None) -> list[list[FaceBox]]:
-    """Faces per frame, largest first: through the shared FrameAnalysis (cached, shared with other
-    metrics) when the runner provides one, else straight from the detector."""
-    if analysis is not None:
-        records = analysis.run(f"faces:{detector}", list(frames_rgb))
-        return [[FaceBox.from_dict(d) for d in rec["faces"]] if rec.ok else [] for rec in records]
-    from .detection import get_detector
-
-    det = get_detector(detector, **({"points5": False} if detector == "mediapipe" else {}))
-    return det.detect(list(frames_rgb))
-
-
 def link_largest_faces(detections: Sequence[Sequence[FaceBox]], iou_threshold: float = 0.5, max_gap: int = 25) -> list[FaceTrack]:
     """Tracks of the largest face per frame (detections per frame, largest first), gaps interpolated."""
     runs: list[list[tuple[int, FaceBox]]] = []

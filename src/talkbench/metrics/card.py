@@ -13,6 +13,7 @@ class MetricKind(str, Enum):
     PAIRED_FRAME = "paired-frame"  # one value per (prediction, reference) frame pair
     SET_LEVEL = "set-level"  # one value per set of frames (FID, KID)
     AUDIO_VISUAL = "audio-visual"  # one value per video with its audio (LSE-C/D)
+    TEMPORAL = "temporal"  # one value per clip from its frame series (identity drift, head motion, flicker)
     MULTIVIEW_MATRIX = "multiview-matrix"  # summaries of a T×N×N score matrix
 
 

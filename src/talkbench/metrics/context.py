@@ -1,7 +1,7 @@
 """What the runner hands a metric for one protocol item.
 
-Frames decode once per item (FrameSet caches its arrays) and face analyses run once per frame and
-backbone (``ctx.analysis``, a FrameAnalysis from talkbench.faces, shared by every metric), so twelve
+Frames decode once per item (FrameSet caches its arrays) and every network runs in the analysis
+stage (``ctx.analysis``, a talkbench.analysis FrameAnalysis shared by every metric), so twelve
 metrics on one clip cost one decode and one forward pass per backbone.
 """
 from __future__ import annotations
@@ -17,6 +17,12 @@ from ..errors import InputError
 from ..io.frameset import FrameSet
 
 
+def _default_analysis() -> Any:
+    from ..analysis.stage import default_analysis
+
+    return default_analysis()
+
+
 @dataclass
 class ItemContext:
     """One protocol item: the prediction and whatever references the protocol defines for it."""
@@ -29,7 +35,7 @@ class ItemContext:
     masks: FrameSet | None = None  # GT alpha mattes, for masked metrics
     audio: Path | None = None  # the driving audio (wav or a video with an audio track)
     fps: float | None = None
-    analysis: Any = None  # talkbench.faces FrameAnalysis (decode once, detect once, cache)
+    analysis: Any = field(default_factory=_default_analysis)  # talkbench.analysis FrameAnalysis (cached records)
     meta: dict[str, Any] = field(default_factory=dict)
 
     def reference(self, role: str) -> FrameSet:

@@ -1,6 +1,7 @@
 """Which face analysis each metric backbone option runs, and the BackboneRef its card names.
 
-Offline backbones (mediapipe, dlib) ship with installed packages; official ones (FAN, ArcFace,
+Offline backbones (mediapipe, dlib) ship with installed packages (dlib's cards name the catalogued sha256 of
+face-recognition-models 0.3.0, so listing them needs no dlib); official ones (FAN, ArcFace,
 Deep3DFaceRecon) need `talkbench weights import`. A BackboneRef is built without loading a network.
 """
 from __future__ import annotations
@@ -39,20 +40,11 @@ def _mediapipe(suffix: str = "") -> Callable[[], BackboneRef]:
     return ref
 
 
-def _dlib(file_name: str, backbone_id: str) -> Callable[[], BackboneRef]:
-    def ref() -> BackboneRef:
-        from ..faces.dlib_models import model_sha256
-
-        return BackboneRef(backbone_id, file_name, model_sha256(file_name))
-
-    return ref
-
-
 LANDMARK_BACKBONES = {
     "fan": FaceBackbone("landmarks:fan-68", _weights("fan_2d", "fan-2dfan4"), False, "FAN 2DFAN-4 (face-alignment 1.5.0), 68 points"),
     "mediapipe": FaceBackbone("landmarks:mediapipe-68", _mediapipe("-ibug68"), True,
                               "OFFLINE: mediapipe mesh → iBUG-68 subset (not FAN; own column)"),
-    "dlib": FaceBackbone("landmarks:dlib-68", _dlib("shape_predictor_68_face_landmarks.dat", "dlib-shape-predictor-68"), True,
+    "dlib": FaceBackbone("landmarks:dlib-68", _weights("dlib_shape68", "dlib-shape-predictor-68"), True,
                          "dlib iBUG-68 shape predictor on dlib HOG boxes"),
 }
 
@@ -65,7 +57,7 @@ IDENTITY_BACKBONES = {
                                        False, "arcface_torch iresnet100 ms1mv3 (mediapipe five points)"),
     "ir-se50": FaceBackbone("identity:ir-se50", _weights("ir_se50", "ir-se50-treb1en"), False,
                             "TreB1eN IR-SE50 (mediapipe five points, BGR input)"),
-    "dlib-resnet": FaceBackbone("identity:dlib-resnet", _dlib("dlib_face_recognition_resnet_model_v1.dat", "dlib-resnet-v1"), True,
+    "dlib-resnet": FaceBackbone("identity:dlib-resnet", _weights("dlib_resnet", "dlib-resnet-v1"), True,
                                 "OFFLINE: dlib ResNet 128-d descriptor (not ArcFace; own column)"),
 }
 

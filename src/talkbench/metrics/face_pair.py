@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from .analysis_reader import AnalysisReader
 from .base import Metric, MetricValue, Reduction, StateField, mean_or_none
 from .card import BackboneRef
 
@@ -40,15 +41,11 @@ def as_uint8_frames(frames: Any) -> list[np.ndarray]:
     return arrays
 
 
-class FacePairMetric(Metric):
+class FacePairMetric(AnalysisReader, Metric):
     """Per-frame values from one face analysis of generated and reference frames."""
 
     defaults: ClassVar[dict[str, Any]] = {"pair": "gt-vs-generated"}
     allowed_pairs: ClassVar[tuple[str, ...]] = ("gt-vs-generated", "driving-vs-generated")
-
-    def __init__(self, **options: Any):
-        self._analysis = None
-        super().__init__(**options)
 
     def validate_options(self) -> None:
         if self.options["pair"] not in self.allowed_pairs:
@@ -74,21 +71,8 @@ class FacePairMetric(Metric):
         StateField("_missing", Reduction.ITEMS, "(frame name, reason) of the frames that could not be scored"),
     )
 
-    @property
-    def analysis(self):
-        if self._analysis is None:
-            from ..faces.analysis import FrameAnalysis
-
-            self._analysis = FrameAnalysis()
-        return self._analysis
-
-    def use_analysis(self, analysis: Any) -> None:
-        """Share a FrameAnalysis (the runner's) instead of this metric's own."""
-        if analysis is not None:
-            self._analysis = analysis
-
-    def score_pairs(self, pred: Sequence[np.ndarray], ref: Sequence[np.ndarray], names: Sequence[str] | None = None
-                    ) -> tuple[list[float], list[tuple[str, str]]]:
+    def score_pairs(self, analysis: Any, pred: Sequence[np.ndarray], ref: Sequence[np.ndarray],
+                    names: Sequence[str] | None = None) -> tuple[list[float], list[tuple[str, str]]]:
         """Values for frames where both sides have a face, and (frame name, reason) for the others."""
         if len(ref) == 1 and len(pred) > 1:
             ref = list(ref) * len(pred)  # one source image against every generated frame
@@ -96,8 +80,8 @@ class FacePairMetric(Metric):
             raise ValueError(f"{len(pred)} generated frames but {len(ref)} reference frames")
         names = list(names) if names is not None else [f"frame_{i:06d}" for i in range(len(pred))]
         name = self.analysis_name()
-        pred_recs = self.analysis.run(name, list(pred))
-        ref_recs = self.analysis.run(name, list(ref))
+        pred_recs = analysis.run(name, list(pred))
+        ref_recs = analysis.run(name, list(ref))
         values, missing = [], []
         for i, (p, r) in enumerate(zip(pred_recs, ref_recs)):
             if not p.ok:
@@ -110,7 +94,7 @@ class FacePairMetric(Metric):
 
     def update(self, pred: Any, ref: Any, names: Sequence[str] | None = None) -> np.ndarray:
         """Score generated frames against reference frames (FrameSets, uint8 arrays or tensors in [0,1])."""
-        values, missing = self.score_pairs(as_uint8_frames(pred), as_uint8_frames(ref), names)
+        values, missing = self.score_pairs(self.analysis, as_uint8_frames(pred), as_uint8_frames(ref), names)
         arr = np.asarray(values, dtype=np.float64)
         self._values.append(arr)
         self._missing.extend(missing)
@@ -124,12 +108,12 @@ class FacePairMetric(Metric):
     def update_item(self, ctx: Any):
         from .context import ItemScore
 
-        self.use_analysis(getattr(ctx, "analysis", None))
         ref = ctx.reference(PAIR_MODES[self.options["pair"]])
-        values, missing = self.score_pairs(ctx.pred.arrays, ref.arrays, ctx.pred.names)
-        self._values.extend(values)
+        values, missing = self.score_pairs(ctx.analysis, ctx.pred.arrays, ref.arrays, ctx.pred.names)
+        arr = np.asarray(values, dtype=np.float64)
+        self._values.append(arr)  # a CAT state holds arrays
         self._missing.extend(missing)
-        return ItemScore(mean_or_none(np.asarray(values, dtype=np.float64)), len(values), missing_frames=missing)
+        return ItemScore(mean_or_none(arr), len(values), missing_frames=missing)
 
 
 def weights_backbone(weights_id: str, backbone_id: str | None = None) -> BackboneRef:

@@ -2,6 +2,8 @@
 
 Inputs are RGB in [0,1], mapped to [−1,1] (2x−1, as lpips' normalize=True), no resize; the trunk is the
 torchvision file (sha256-verified) and the linear heads are the lpips package's shipped v0.1 files.
+The distances are the `lpips:<net>` pair analysis (talkbench.analysis.image_features): the network
+runs in the analysis stage, loaded once per process.
 """
 from __future__ import annotations
 
@@ -9,12 +11,11 @@ from typing import Any, ClassVar
 
 import torch
 
-from ..nets.lpips import VARIANTS, LPIPSNetwork
+from ..analysis.image_features import LPIPS_VARIANTS as VARIANTS
 from ..weights.store import get_weights_spec
+from .analysis_reader import AnalysisReader
 from .base import PairedFrameMetric
 from .card import BackboneRef, MetricCard, MetricKind
-
-RANDOM_INIT_LABEL = "random-init-test"
 
 
 def lpips_backbone(net: str, trunk_sha: str | None = None, heads_sha: str | None = None) -> BackboneRef:
@@ -26,7 +27,7 @@ def lpips_backbone(net: str, trunk_sha: str | None = None, heads_sha: str | None
     )
 
 
-class LPIPS(PairedFrameMetric):
+class LPIPS(AnalysisReader, PairedFrameMetric):
     card = MetricCard(
         name="lpips", version="1.0", higher_is_better=False, range=(0.0, None), unit="",
         kind=MetricKind.PAIRED_FRAME, inputs=("pred_frames", "gt_frames"),
@@ -40,37 +41,28 @@ class LPIPS(PairedFrameMetric):
     batch_size: ClassVar[int] = 8
 
     def __init__(self, **options: Any):
-        self._net: LPIPSNetwork | None = None
         self._shas: tuple[str, str] | None = None
         super().__init__(**options)
-
-    @classmethod
-    def with_network(cls, network: LPIPSNetwork, trunk_sha256: str = RANDOM_INIT_LABEL,
-                     heads_sha256: str = RANDOM_INIT_LABEL, **options: Any) -> "LPIPS":
-        options.setdefault("net", network.net_name)
-        metric = cls(**options)
-        metric._net, metric._shas = network.eval(), (trunk_sha256, heads_sha256)
-        return metric
 
     def validate_options(self) -> None:
         if self.options["net"] not in VARIANTS:
             raise ValueError(f"net must be one of {sorted(VARIANTS)}, got {self.options['net']!r}")
 
-    def network(self) -> LPIPSNetwork:
-        if self._net is None:
-            from ..nets.lpips import load_lpips
+    def analysis_name(self) -> str:
+        return f"lpips:{self.options['net']}"
 
-            loaded = load_lpips(self.options["net"])  # MissingWeightsError when the trunk is absent
-            self._net, self._shas = loaded.network, (loaded.trunk_sha256, loaded.heads_sha256)
-        return self._net
-
-    @torch.no_grad()
     def score_frames(self, pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        net = self.network()
-        return net(pred.float() * 2.0 - 1.0, gt.float() * 2.0 - 1.0).double()
+        """Per-pair distances: the `lpips:<net>` pair analysis records of (pred, gt)."""
+        name = self.analysis_name()
+        sha = self.analysis.fingerprint(name)["weights_sha256"]  # MissingWeightsError before any work
+        trunk, _, heads = sha.partition("+")
+        self._shas = (trunk, heads or trunk)  # an injected stand-in has one label for both files
+        recs = self.analysis.run_pairs(name, pred, gt)
+        return torch.tensor([r["distance"] for r in recs], dtype=torch.float64)
 
     def update_item(self, ctx):
-        self.network()  # missing weights: fail before decoding frames
+        self.use_analysis(ctx.analysis)
+        self.analysis.fingerprint(self.analysis_name())  # missing weights: fail before decoding frames
         return super().update_item(ctx)
 
     @property

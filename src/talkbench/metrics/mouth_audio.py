@@ -1,9 +1,10 @@
 """`mouth-audio`: an offline lip-sync check that needs no SyncNet weights. NOT LSE-C / LSE-D.
 
 Per video (resampled to 25 fps like the SyncNet pipeline): the mouth opening per frame from the
-mediapipe face mesh (faces/mouth.py) and the audio energy envelope (RMS of each 640-sample block of
-the 16 kHz mono track, one per frame). For every offset k ∈ [−vshift, vshift] the Pearson correlation
-r_k between opening_i and envelope_{i+k} is taken over the frames where both exist. Reported:
+mediapipe face mesh and the audio energy envelope (RMS of each 640-sample block of the 16 kHz mono
+track, one per frame), both from the `mouth-audio` clip analysis (talkbench.analysis.mouth). For
+every offset k ∈ [−vshift, vshift] the Pearson correlation r_k between opening_i and envelope_{i+k}
+is taken over the frames where both exist. Reported:
 - mouth_audio_offset: −argmax_k r_k, in frames, with the SyncNet sign convention (positive: the audio
   leads the video; a clip whose audio was delayed by 3 frames reads −3);
 - mouth_audio_corr: max_k r_k (higher means the mouth follows the audio more closely).
@@ -12,14 +13,15 @@ These numbers have their own card and backbone id and never fill the LSE columns
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import InputError
+from ..analysis.clip import Clip
+from ..analysis.mouth import energy_envelope
 from .card import BackboneRef, MetricCard, MetricKind
-from .per_video import PerVideoMetric, cached_analysis, file_identity
-from .syncnet_pipeline import SAMPLES_PER_FRAME, SYNC_FPS, item_audio_path, item_fps, resample_indices
+from .per_video import PerVideoMetric
+from .syncnet_pipeline import item_audio_path, item_fps
 
 BACKBONE_ID = "mouth-audio"
 
@@ -37,16 +39,6 @@ class MouthAudioResult:
     n_frames: int
     n_mouth_frames: int
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def energy_envelope(samples: np.ndarray, n_frames: int, block: int = SAMPLES_PER_FRAME) -> np.ndarray:
-    """RMS of each `block`-sample chunk for frames 0 … n_frames−1 (NaN past the end of the audio)."""
-    x = np.asarray(samples, dtype=np.float64)
-    n_full = min(n_frames, len(x) // block)
-    env = np.full(n_frames, np.nan)
-    if n_full:
-        env[:n_full] = np.sqrt((x[:n_full * block].reshape(n_full, block) ** 2).mean(axis=1))
-    return env
 
 
 def _is_constant(centred: np.ndarray, series: np.ndarray, rel: float = 1e-9) -> bool:
@@ -92,20 +84,14 @@ def analyse(mouth: np.ndarray, envelope: np.ndarray, vshift: int = 15, min_frame
                             curve=[float(c) for c in curve], n_frames=len(mouth), n_mouth_frames=n_mouth)
 
 
-def analyse_clip(frames_rgb: Sequence[np.ndarray], fps: float | None, audio: np.ndarray, vshift: int = 15,
-                 min_frames: int = 40, detector: str = "mediapipe", analysis=None) -> MouthAudioResult:
-    from ..faces.mouth import mouth_openings
-
-    frames = list(frames_rgb)
-    resampled = fps is not None and abs(fps - SYNC_FPS) > 1e-3
-    if resampled:
-        frames = [frames[i] for i in resample_indices(len(frames), fps, SYNC_FPS)]
-    if len(frames) < min_frames:
-        raise MouthAudioTooShort(f"too short for the mouth-audio check: {len(frames)} frames at 25 fps; at least "
+def series_result(record, vshift: int = 15, min_frames: int = 40) -> MouthAudioResult:
+    """The result from a `mouth-audio` clip analysis record (mouth opening and audio envelope at 25 fps)."""
+    mouth, envelope = np.asarray(record["mouth"]), np.asarray(record["envelope"])
+    if len(mouth) < min_frames:
+        raise MouthAudioTooShort(f"too short for the mouth-audio check: {len(mouth)} frames at 25 fps; at least "
                                  f"{min_frames} are needed")
-    mouth = mouth_openings(frames, detector, analysis)
-    result = analyse(mouth, energy_envelope(audio, len(frames)), vshift, min_frames)
-    result.info = {"source_fps": fps, "resampled_to_25fps": resampled, "frames_25fps": len(frames)}
+    result = analyse(mouth, envelope, vshift, min_frames)
+    result.info = dict(record["info"])
     return result
 
 
@@ -130,17 +116,14 @@ class MouthAudioMetric(PerVideoMetric):
                                       backbone=mouth_audio_backbone(self.options["detector"]))
 
     def item_result(self, ctx) -> MouthAudioResult | str:
-        from ..faces.tracking import NoTrackError
-        from ..io.audio import read_audio
-
-        audio_path = item_audio_path(ctx)
-
-        def compute() -> MouthAudioResult:
-            samples = read_audio(audio_path).samples
-            return analyse_clip(ctx.pred.arrays, item_fps(ctx), samples, analysis=ctx.analysis, **self.options)
-
-        key = [file_identity(audio_path), self.options, item_fps(ctx)]
-        return cached_analysis(ctx, "mouth-audio", key, compute, missing=(MouthAudioTooShort, NoTrackError, InputError))
+        clip = Clip(ctx.pred, item_fps(ctx), item_audio_path(ctx))
+        rec = ctx.analysis.run_clip(f"mouth-audio@{self.options['detector']}", clip)
+        if not rec.ok:
+            return rec.missing
+        try:
+            return series_result(rec, int(self.options["vshift"]), int(self.options["min_frames"]))
+        except MouthAudioTooShort as exc:
+            return str(exc)
 
     def item_frames(self, result: MouthAudioResult) -> int:
         return result.n_mouth_frames
@@ -169,5 +152,5 @@ class MouthAudioCorr(MouthAudioMetric):
                  "Largest correlation over offsets ±vshift between mouth opening and audio energy envelope.")
 
 
-__all__ = ["MouthAudioOffset", "MouthAudioCorr", "analyse", "analyse_clip", "energy_envelope", "lagged_correlation",
+__all__ = ["MouthAudioOffset", "MouthAudioCorr", "analyse", "series_result", "energy_envelope", "lagged_correlation",
            "MouthAudioResult"]

@@ -1,18 +1,15 @@
 """Audio-visual metrics that produce one number per video from a shared per-video analysis.
 
 A subclass names the analysis result's attribute it reports (`field`) and implements
-`item_result(ctx)`, which returns the analysis (computed once per item and cached by the analysis
-module, so sibling metrics share it) or a string: the reason the item cannot be scored. Such items
+`item_result(ctx)`, which derives its result from a clip analysis record of ctx.analysis (computed
+once per clip and cached by the analysis stage, so sibling metrics share it) or returns a string:
+the reason the item cannot be scored. Such items
 are recorded as missing, never as 0.
 """
 from __future__ import annotations
 
 import abc
-import hashlib
-import json
-from collections import OrderedDict
-from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -58,42 +55,3 @@ class PerVideoMetric(Metric):
         if value is None:
             return ItemScore(None, 0, extra={"missing_reason": result})
         return ItemScore(value, self.item_frames(result), extra=self.item_extra(result))
-
-
-# -- one analysis per video, shared by sibling metrics -----------------------------------------------
-_SHARED: "OrderedDict[str, Any]" = OrderedDict()
-_MAX_SHARED = 16
-
-
-def file_identity(path: str | Path | None) -> list:
-    """(resolved path, size, mtime) for a file; the raw value otherwise (cache keys, not content hashes)."""
-    if not path or not Path(path).is_file():
-        return [None if path is None else str(path)]
-    st = Path(path).stat()
-    return [str(Path(path).resolve()), st.st_size, st.st_mtime_ns]
-
-
-def cached_analysis(ctx, namespace: str, key_parts: list, compute: Callable[[], Any],
-                    missing: tuple[type[BaseException], ...] = ()) -> Any:
-    """compute() once per item and key: kept in ctx.meta[namespace], and in a small in-process cache when
-    the prediction is a file (so separately created metrics on the same video share it). Exceptions of
-    the `missing` types become their message: the item's missing reason."""
-    key = hashlib.sha256(json.dumps([namespace, file_identity(ctx.pred.origin), key_parts], default=str).encode()).hexdigest()
-    per_item = ctx.meta.setdefault(namespace, {})
-    if key in per_item:
-        return per_item[key]
-    shareable = bool(ctx.pred.origin) and Path(ctx.pred.origin).is_file()
-    if shareable and key in _SHARED:
-        _SHARED.move_to_end(key)
-        per_item[key] = _SHARED[key]
-        return per_item[key]
-    try:
-        result = compute()
-    except missing as exc:
-        result = str(exc)
-    per_item[key] = result
-    if shareable:
-        _SHARED[key] = result
-        while len(_SHARED) > _MAX_SHARED:
-            _SHARED.popitem(last=False)
-    return result

@@ -1,38 +1,26 @@
-"""The per-video SyncNet pipeline shared by LSE-D and LSE-C (specs/metrics.md §4).
+"""The SyncNet scores shared by LSE-D and LSE-C (specs/metrics.md §4), from the `syncnet` clip analysis.
 
-frames (resampled to 25 fps if needed) → face crops (`track`: detector + largest-face track + smoothed
-reference crop; `fullframe`: whole frame resized to 224, the LRS script) → 5-frame BGR 0–255 windows;
-audio → 16 kHz mono int16 → MFCC (13 × 100 Hz) → 13×20 windows at 4 columns per frame; embeddings of
-windows i = 0 … N−1 with N = min(#frames, ⌊#samples/640⌋) − 5; for every offset k ∈ [−vshift, vshift]
-the mean over i of ‖V_i − A_{i+k} + 1e−6‖₂ with A zero-padded outside [0, N). LSE-D is the smallest of
-these 31 means, LSE-C the median minus that minimum, and the AV offset is −argmin k (positive: the audio
-leads the video). The network runs once per video: results are cached in ItemContext.meta and in a
-small in-process cache keyed by the input files' identity and the options.
+The analysis stage (talkbench.analysis.syncnet_windows) turns a clip into N window embeddings of the
+lips (V) and the audio (A); here, for every offset k ∈ [−vshift, vshift], the mean over i of
+‖V_i − A_{i+k} + 1e−6‖₂ with A zero-padded outside [0, N). LSE-D is the smallest of these 31 means,
+LSE-C the median minus that minimum, and the AV offset is −argmin k (positive: the audio leads the
+video). The network runs once per clip in the analysis stage, whose records both metrics read.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
-import torch
 
+from ..analysis.clip import Clip
+from ..analysis.syncnet_windows import MODES, WINDOW_FRAMES
 from ..errors import InputError
 from .card import BackboneRef, MetricCard
-from .per_video import PerVideoMetric, cached_analysis, file_identity
+from .per_video import PerVideoMetric
 
-SYNC_FPS = 25.0
-SAMPLES_PER_FRAME = 640  # 16000 / 25
-MFCC_PER_FRAME = 4
-WINDOW_FRAMES = 5
-MFCC_WINDOW = 20
 PAIRWISE_EPS = 1e-6  # torch.nn.functional.pairwise_distance default
-MODES = ("track", "fullframe")
-
-
-class TooShortError(ValueError):
-    """The clip yields no complete 5-frame window; the message is the per-item missing reason."""
 
 
 # -- scoring from embeddings ---------------------------------------------------------------------
@@ -78,69 +66,6 @@ def sync_scores(video_emb: np.ndarray, audio_emb: np.ndarray, vshift: int = 15) 
     return SyncResult(d, c, off, curve.tolist(), int(np.asarray(video_emb).shape[0]))
 
 
-# -- windows -------------------------------------------------------------------------------------
-def n_windows(n_frames: int, n_samples: int) -> int:
-    """Number of 5-frame windows the reference scores: min(#frames, ⌊#samples/640⌋) − 5."""
-    return min(n_frames, n_samples // SAMPLES_PER_FRAME) - WINDOW_FRAMES
-
-
-def audio_windows(mfcc_cols: np.ndarray, start: int, stop: int) -> torch.Tensor:
-    """(stop−start)×1×13×20 MFCC windows for video frames start … stop−1 (mfcc_cols is 13×T)."""
-    wins = [mfcc_cols[:, MFCC_PER_FRAME * i:MFCC_PER_FRAME * i + MFCC_WINDOW] for i in range(start, stop)]
-    return torch.from_numpy(np.stack(wins)[:, None].astype(np.float32))
-
-
-def video_windows(crops_bgr: Sequence[np.ndarray], start: int, stop: int) -> torch.Tensor:
-    """(stop−start)×3×5×224×224 float windows of BGR 0–255 crops for frames start … stop−1."""
-    frames = np.stack(crops_bgr[start:stop + WINDOW_FRAMES - 1]).astype(np.float32)  # T×H×W×3
-    clip = torch.from_numpy(frames).permute(3, 0, 1, 2)  # 3×T×H×W
-    return torch.stack([clip[:, i:i + WINDOW_FRAMES] for i in range(stop - start)])
-
-
-class Embedder(Protocol):
-    def embed_video(self, windows: torch.Tensor) -> np.ndarray: ...
-    def embed_audio(self, windows: torch.Tensor) -> np.ndarray: ...
-
-
-class SyncNetEmbedder:
-    """Runs a loaded SyncNet without gradients."""
-
-    def __init__(self, loaded):
-        self.loaded = loaded
-
-    @torch.inference_mode()
-    def embed_video(self, windows: torch.Tensor) -> np.ndarray:
-        return self.loaded.net.forward_lip(windows).double().numpy()
-
-    @torch.inference_mode()
-    def embed_audio(self, windows: torch.Tensor) -> np.ndarray:
-        return self.loaded.net.forward_audio(windows).double().numpy()
-
-
-def embed_windows(embedder: Embedder, crops_bgr: Sequence[np.ndarray], mfcc_cols: np.ndarray, n: int,
-                  batch_size: int = 20) -> tuple[np.ndarray, np.ndarray]:
-    vid, aud = [], []
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        vid.append(embedder.embed_video(video_windows(crops_bgr, start, stop)))
-        aud.append(embedder.embed_audio(audio_windows(mfcc_cols, start, stop)))
-    return np.concatenate(vid), np.concatenate(aud)
-
-
-# -- frame preparation ---------------------------------------------------------------------------
-def resample_indices(n_frames: int, src_fps: float, dst_fps: float = SYNC_FPS) -> np.ndarray:
-    """Source frame index for each output frame at dst_fps (nearest in time, like ffmpeg -r)."""
-    n_out = int(round(n_frames * dst_fps / src_fps))
-    idx = np.floor(np.arange(n_out) * src_fps / dst_fps + 0.5).astype(np.int64)
-    return np.clip(idx, 0, n_frames - 1)
-
-
-def fullframe_crops(frames_rgb: Sequence[np.ndarray], size: int = 224) -> list[np.ndarray]:
-    import cv2
-
-    return [cv2.resize(np.ascontiguousarray(f[:, :, ::-1]), (size, size)) for f in frames_rgb]
-
-
 @dataclass(frozen=True)
 class SyncConfig:
     mode: str = "track"
@@ -160,66 +85,9 @@ class SyncConfig:
         if self.weights not in ("official", "random-init"):
             raise ValueError(f"weights must be 'official' or 'random-init', got {self.weights!r}")
 
-
-def face_crops(frames_rgb: Sequence[np.ndarray], cfg: SyncConfig, analysis=None) -> tuple[list[np.ndarray], int, dict]:
-    """BGR 224×224 crops, the index of the first frame they cover, and what was done (for the record)."""
-    if cfg.mode == "fullframe":
-        return fullframe_crops(frames_rgb), 0, {"crop": "whole frame resized to 224×224"}
-    from ..faces.tracking import TrackConfig, detect_faces, main_track, track_crops
-
-    tcfg = TrackConfig(min_track=cfg.min_track, min_face_size=cfg.min_face_size, smooth_kernel=cfg.smooth_kernel,
-                       crop_scale=cfg.crop_scale)
-    track = main_track(detect_faces(frames_rgb, cfg.detector, analysis), tcfg)
-    bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in frames_rgb]
-    info = {"crop": f"track crop scale {cfg.crop_scale}", "detector": cfg.detector, "track_start": track.start,
-            "track_frames": len(track), "interpolated_frames": int((~track.detected).sum())}
-    return track_crops(bgr, track, tcfg), track.start, info
-
-
-def score_clip(frames_rgb: Sequence[np.ndarray], fps: float | None, audio: np.ndarray, cfg: SyncConfig,
-               embedder: Embedder, analysis=None) -> SyncResult:
-    """LSE for one clip: uint8 RGB frames at `fps`, 16 kHz mono int16 audio aligned to the first frame."""
-    from ..nets.mfcc import mfcc
-
-    info: dict[str, Any] = {"mode": cfg.mode, "source_fps": fps, "resampled_to_25fps": False}
-    frames = list(frames_rgb)
-    if fps is not None and abs(fps - SYNC_FPS) > 1e-3:
-        frames = [frames[i] for i in resample_indices(len(frames), fps, SYNC_FPS)]
-        info["resampled_to_25fps"] = True
-    info["frames_25fps"] = len(frames)
-    if n_windows(len(frames), len(audio)) < 1:
-        raise TooShortError(_short_reason(len(frames), len(audio)))
-    crops, first, crop_info = face_crops(frames, cfg, analysis)
-    info.update(crop_info)
-    clip_audio = np.asarray(audio)[first * SAMPLES_PER_FRAME:(first + len(crops)) * SAMPLES_PER_FRAME]
-    n = n_windows(len(crops), len(clip_audio))
-    if n < 1:
-        raise TooShortError(_short_reason(len(crops), len(clip_audio)))
-    cols = mfcc(clip_audio).T  # 13×T
-    vid, aud = embed_windows(embedder, crops, cols, n, cfg.batch_size)
-    result = sync_scores(vid, aud, cfg.vshift)
-    result.info = info
-    return result
-
-
-def _short_reason(n_frames: int, n_samples: int) -> str:
-    return (f"too short for SyncNet: {n_frames} frames at 25 fps and {n_samples / 16000:.2f} s of audio give "
-            f"{max(n_windows(n_frames, n_samples), 0)} windows; at least {WINDOW_FRAMES + 1} frames (and as much "
-            "audio) are needed")
-
-
-# -- embedders and the per-item result ------------------------------------------------------------
-_EMBEDDERS: dict[tuple[str, int], SyncNetEmbedder] = {}
-
-
-def get_embedder(cfg: SyncConfig) -> SyncNetEmbedder:
-    """The loaded network for these options (MissingWeightsError when the official file is absent)."""
-    from ..nets.syncnet import load_syncnet, random_syncnet
-
-    key = (cfg.weights, cfg.seed if cfg.weights == "random-init" else 0)
-    if key not in _EMBEDDERS:
-        _EMBEDDERS[key] = SyncNetEmbedder(random_syncnet(cfg.seed) if cfg.weights == "random-init" else load_syncnet())
-    return _EMBEDDERS[key]
+    def analysis_options(self) -> dict[str, Any]:
+        """The options of the `syncnet` clip analysis (all but vshift, which only the scores use)."""
+        return {k: v for k, v in asdict(self).items() if k != "vshift"}
 
 
 def item_audio_path(ctx) -> Path:
@@ -238,32 +106,27 @@ def item_fps(ctx) -> float | None:
 
 
 def item_result(ctx, cfg: SyncConfig) -> SyncResult | str:
-    """SyncResult for the item, or the reason it cannot be scored; computed once per item and options."""
-    from ..faces.tracking import NoTrackError
-    from ..io.audio import read_audio
-
-    embedder = get_embedder(cfg)
+    """SyncResult for the item from its `syncnet` analysis record, or the reason it cannot be scored."""
     audio_path = item_audio_path(ctx)
-
-    def compute() -> SyncResult:
-        audio = read_audio(audio_path)
-        result = score_clip(ctx.pred.arrays, item_fps(ctx), audio.samples, cfg, embedder, ctx.analysis)
-        result.info["audio"] = audio.describe()
-        return result
-
-    key = [file_identity(audio_path), asdict(cfg), embedder.loaded.weights_sha256, item_fps(ctx)]
-    return cached_analysis(ctx, "syncnet", key, compute, missing=(TooShortError, NoTrackError, InputError))
+    rec = ctx.analysis.run_clip("syncnet", Clip(ctx.pred, item_fps(ctx), audio_path), **cfg.analysis_options())
+    if not rec.ok:
+        return rec.missing
+    result = sync_scores(rec["video"], rec["audio"], cfg.vshift)
+    result.info = dict(rec["info"])
+    return result
 
 
 # -- the metric base shared by lse_d.py and lse_c.py -----------------------------------------------
+SYNCNET_WEIGHTS_ID = "syncnet_v2"
+
+
 def syncnet_backbone(weights: str = "official") -> BackboneRef:
-    from ..nets.syncnet import BACKBONE_ID, WEIGHTS_ID
     from ..weights.store import get_weights_spec
 
+    spec = get_weights_spec(SYNCNET_WEIGHTS_ID)
     if weights == "random-init":
-        return BackboneRef(BACKBONE_ID, "RANDOM-INIT (not comparable)", None)
-    spec = get_weights_spec(WEIGHTS_ID)
-    return BackboneRef(BACKBONE_ID, spec.basename, spec.sha256)
+        return BackboneRef(spec.backbone, "RANDOM-INIT (not comparable)", None)
+    return BackboneRef(spec.backbone, spec.basename, spec.sha256)
 
 
 SYNC_PREPROCESSING = (
@@ -308,5 +171,7 @@ class SyncNetMetric(PerVideoMetric):
 def require_weights_or_raise(cfg: SyncConfig) -> None:
     """Fail early (MissingWeightsError) when the official weights are needed and absent."""
     if cfg.weights == "official":
-        get_embedder(cfg)
+        from ..analysis.stage import default_analysis
+
+        default_analysis().fingerprint("syncnet", **cfg.analysis_options())
 

@@ -173,3 +173,18 @@ def load_fid_inception(path_or_id: str = WEIGHTS_ID, sha256: str | None = None) 
     net = FIDInceptionV3()
     load_into(net, load_verified_state_dict(path_or_id, sha256))
     return net.eval()
+
+
+BACKBONE_ID = "inception-v3-fid"
+
+
+def pooled_fid_inception():
+    """The process's FID Inception (a LoadedBackbone from nets.pool; MissingWeightsError when absent)."""
+    from ..weights.store import verified_weights
+    from .pool import POOL
+
+    def resolve():
+        found = verified_weights(WEIGHTS_ID)  # MissingWeightsError / WeightsMismatchError
+        return found.sha256, lambda: load_fid_inception(str(found.path), found.sha256)
+
+    return POOL.get(BACKBONE_ID, resolve)

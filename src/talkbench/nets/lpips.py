@@ -117,3 +117,24 @@ def load_lpips(net: str = "alex") -> LoadedLPIPS:
     load_into(model.trunk, {k: v for k, v in trunk_sd.items() if k.startswith("features.")})
     load_into(model.heads, load_verified_state_dict(heads_file.path, heads_file.sha256))
     return LoadedLPIPS(model.eval(), trunk_file.sha256, heads_file.sha256)
+
+
+def lpips_backbone_id(net: str) -> str:
+    from ..weights.store import get_weights_spec
+
+    return get_weights_spec(VARIANTS[net].heads_weights).backbone
+
+
+def pooled_lpips(net: str = "alex"):
+    """The process's LPIPS network for `net` (a LoadedBackbone; weights_sha256 = "trunk+heads")."""
+    from ..weights.store import verified_weights
+    from .pool import POOL
+
+    if net not in VARIANTS:
+        raise ValueError(f"LPIPS net must be one of {sorted(VARIANTS)}, got {net!r}")
+
+    def resolve():
+        trunk, heads = verified_weights(VARIANTS[net].trunk_weights), verified_weights(VARIANTS[net].heads_weights)
+        return f"{trunk.sha256}+{heads.sha256}", lambda: load_lpips(net).network
+
+    return POOL.get(lpips_backbone_id(net), resolve)

@@ -112,3 +112,19 @@ def random_syncnet(seed: int = 0) -> LoadedSyncNet:
     finally:
         torch.random.set_rng_state(gen_state)
     return LoadedSyncNet(net.eval(), None, None, random_init=True, seed=seed)
+
+
+def pooled_syncnet(weights: str = "official", seed: int = 0):
+    """The process's SyncNet (a LoadedBackbone): the official file (MissingWeightsError when absent) or,
+    for weights="random-init" (plumbing checks only), a seeded random initialisation."""
+    from .pool import POOL
+
+    def resolve():
+        if weights == "random-init":
+            return f"random-init-seed{seed}", lambda: random_syncnet(seed).net
+        from ..weights.store import verified_weights
+
+        found = verified_weights(WEIGHTS_ID)  # MissingWeightsError / WeightsMismatchError
+        return found.sha256, lambda: load_syncnet(found.path).net
+
+    return POOL.get(BACKBONE_ID, resolve)

@@ -33,7 +33,7 @@ from .spec import MetricEntry
 
 #: metric kinds an ad-hoc item can be scored with, and whether they compare against --gt
 NEEDS_GT: dict[MetricKind, bool] = {MetricKind.PAIRED_FRAME: True, MetricKind.SET_LEVEL: True,
-                                    MetricKind.AUDIO_VISUAL: False}
+                                    MetricKind.AUDIO_VISUAL: False, MetricKind.TEMPORAL: False}
 RANDOM_INIT = "random-init"
 
 

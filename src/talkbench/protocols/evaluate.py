@@ -75,10 +75,11 @@ def model_for(job: Job):
 
 
 def frame_analysis() -> Any:
-    """The shared FrameAnalysis of this worker process (talkbench.faces)."""
-    from ..faces.analysis import FrameAnalysis
+    """The process's FrameAnalysis (talkbench.analysis): every network on evaluation frames runs there,
+    once per frame and backbone, shared by all items and metrics of this worker."""
+    from ..analysis.stage import default_analysis
 
-    return FrameAnalysis()
+    return default_analysis()
 
 
 def prediction_frames(job: Job, item_id: str, fps: float | None) -> FrameSet:

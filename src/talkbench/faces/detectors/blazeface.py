@@ -64,10 +64,10 @@ class BlazeFaceDetector(FaceDetector):
                     faces += self._run(frame[y:y + self.tile, x:x + self.tile], x, y)
         faces = non_max_suppression(faces, self.iou_threshold)
         if self.with_points5:
-            from ..mesh import MediapipeMesh, points5_from_mesh
+            from ..mesh import points5_from_mesh, shared_mesh
 
             if self._mesh is None:
-                self._mesh = MediapipeMesh()
+                self._mesh = shared_mesh()
             for f in faces:
                 mesh = self._mesh.mesh_for_box(frame, f)
                 f.points5 = None if mesh is None else points5_from_mesh(mesh)

@@ -15,4 +15,4 @@ class Entry:
     preset: dict[str, Any] = field(default_factory=dict)  # options fixed by this registered variant
 
 
-FAMILIES: tuple[str, ...] = ("pixel", "multiview", "audio", "perceptual", "face")
+FAMILIES: tuple[str, ...] = ("pixel", "multiview", "audio", "perceptual", "face", "temporal")

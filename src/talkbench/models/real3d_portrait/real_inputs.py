@@ -49,10 +49,10 @@ class MeshObserver:
 
     def __init__(self):
         from ...faces.detection import get_detector
-        from ...faces.mesh import MediapipeMesh
+        from ...faces.mesh import shared_mesh
 
         self._detector = get_detector("mediapipe")
-        self._mesh = MediapipeMesh()
+        self._mesh = shared_mesh()
 
     def __call__(self, frame: np.ndarray, what: str = "frame") -> FaceObservation:
         from ...faces.pose import mesh_pose

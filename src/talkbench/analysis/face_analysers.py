@@ -1,4 +1,4 @@
-"""Per-frame analyses that FrameAnalysis runs and caches, by name ``kind:backbone[@input]``.
+"""Face analyses (per frame), by name ``kind:backbone[@input]``.
 
   faces:<detector>                 all faces (FaceBox dicts), largest first
   landmarks:<landmarker>[@<det>]   points of the largest face (68×2, or 478×3 for mediapipe-478)
@@ -12,13 +12,11 @@ a cached landmark. Every face-dependent result is computed on the largest face o
 """
 from __future__ import annotations
 
-import abc
-from typing import Any, Callable
-
 import numpy as np
 
 from ..errors import UnknownNameError
-from .detection import FaceBox, get_detector
+from ..faces.detection import FaceBox, get_detector
+from .base import FrameAnalyser, passthrough_missing
 from .records import FrameRecord
 
 #: default face detector per landmarker / identity backbone (the one each was used with)
@@ -29,32 +27,17 @@ DEFAULT_DETECTOR = {
 }
 
 
-class Analyser(abc.ABC):
-    name: str
-    needs: str | None = None
-    preprocessing_version: str = "1"
-
-    @abc.abstractmethod
-    def backbone_fingerprint(self) -> dict[str, Any]:
-        """{"id": ..., "weights_sha256": ...} of what runs here (may raise MissingWeightsError)."""
-
-    @abc.abstractmethod
-    def analyse(self, frames: list[np.ndarray], inputs: list[FrameRecord] | None) -> list[FrameRecord]: ...
-
-    def fingerprint(self) -> dict[str, Any]:
-        return {"name": self.name, "preprocessing_version": self.preprocessing_version, **self.backbone_fingerprint()}
+def default_detector(backbone: str) -> str:
+    if backbone not in DEFAULT_DETECTOR:
+        raise UnknownNameError(f"unknown face backbone '{backbone}'; known: {', '.join(sorted(DEFAULT_DETECTOR))}")
+    return DEFAULT_DETECTOR[backbone]
 
 
 def largest_face(record: FrameRecord) -> FaceBox:
     return FaceBox.from_dict(record["faces"][0])
 
 
-def passthrough_missing(inputs: list[FrameRecord], run: Callable[[int], FrameRecord]) -> list[FrameRecord]:
-    """Run `run(i)` for frames whose input exists; carry the input's missing reason otherwise."""
-    return [run(i) if rec.ok else FrameRecord.missing_because(rec.missing) for i, rec in enumerate(inputs)]
-
-
-class DetectionAnalyser(Analyser):
+class DetectionAnalyser(FrameAnalyser):
     def __init__(self, detector: str):
         self.name = f"faces:{detector}"
         self.detector_name = detector
@@ -80,16 +63,16 @@ class DetectionAnalyser(Analyser):
         return out
 
 
-class LandmarkAnalyser(Analyser):
+class LandmarkAnalyser(FrameAnalyser):
     def __init__(self, landmarker: str, detector: str | None = None):
-        detector = detector or DEFAULT_DETECTOR[landmarker]
+        detector = detector or default_detector(landmarker)
         self.name = f"landmarks:{landmarker}@{detector}"
         self.needs = f"faces:{detector}"
         self.landmarker_name = landmarker
 
     @property
     def landmarker(self):
-        from .landmarks import get_landmarker
+        from ..faces.landmarks import get_landmarker
 
         return get_landmarker(self.landmarker_name)
 
@@ -109,22 +92,22 @@ class LandmarkAnalyser(Analyser):
         return passthrough_missing(inputs, run)
 
 
-class MeshPoseAnalyser(Analyser):
+class MeshPoseAnalyser(FrameAnalyser):
     name = "pose:mediapipe-mesh"
     needs = "landmarks:mediapipe-478@mediapipe"
 
     def backbone_fingerprint(self):
-        from .pose import MESH_POSE_ID
+        from ..faces.pose import MESH_POSE_ID
 
         return {"id": MESH_POSE_ID, "weights_sha256": None}
 
     def analyse(self, frames, inputs):
-        from .pose import mesh_pose
+        from ..faces.pose import mesh_pose
 
         return passthrough_missing(inputs, lambda i: FrameRecord(value=mesh_pose(inputs[i]["points"])))
 
 
-class DlibIdentityAnalyser(Analyser):
+class DlibIdentityAnalyser(FrameAnalyser):
     """dlib ResNet 128-d descriptor on dlib's own 150×150 chip from the iBUG-68 shape (no jitter)."""
 
     def __init__(self, detector: str | None = None):
@@ -133,13 +116,13 @@ class DlibIdentityAnalyser(Analyser):
         self.needs = f"faces:{detector}"
 
     def backbone_fingerprint(self):
-        from .dlib_models import DESCRIPTOR, SHAPE_68, dlib_version, model_sha256
+        from ..faces.dlib_models import DESCRIPTOR, SHAPE_68, dlib_version, model_sha256
 
         return {"id": f"dlib-resnet-v1-{dlib_version()}", "weights_sha256": model_sha256(DESCRIPTOR),
                 "shape_sha256": model_sha256(SHAPE_68)}
 
     def analyse(self, frames, inputs):
-        from .dlib_models import face_descriptor_net, shape_predictor_68, to_rectangle
+        from ..faces.dlib_models import face_descriptor_net, shape_predictor_68, to_rectangle
 
         net, predictor = face_descriptor_net(), shape_predictor_68()
 
@@ -151,11 +134,11 @@ class DlibIdentityAnalyser(Analyser):
         return passthrough_missing(inputs, run)
 
 
-class AlignedIdentityAnalyser(Analyser):
+class AlignedIdentityAnalyser(FrameAnalyser):
     """An ArcFace-family embedding on the 112×112 five-point crop (see talkbench.faces.identity)."""
 
     def __init__(self, backbone: str, detector: str | None = None):
-        detector = detector or DEFAULT_DETECTOR[backbone]
+        detector = detector or default_detector(backbone)
         self.name = f"identity:{backbone}@{detector}"
         self.needs = f"faces:{detector}"
         self.backbone_name = backbone
@@ -164,7 +147,7 @@ class AlignedIdentityAnalyser(Analyser):
     @property
     def net(self):
         if self._net is None:
-            from .identity import get_identity_backbone
+            from ..faces.identity import get_identity_backbone
 
             self._net = get_identity_backbone(self.backbone_name)
         return self._net
@@ -173,7 +156,7 @@ class AlignedIdentityAnalyser(Analyser):
         return {"id": self.net.id, "weights_sha256": self.net.weights_sha256, "net_preprocessing": self.net.preprocessing}
 
     def analyse(self, frames, inputs):
-        from .align import arcface_crop
+        from ..faces.align import arcface_crop
 
         crops, where, out = [], [], []
         for i, rec in enumerate(inputs):
@@ -193,20 +176,20 @@ class AlignedIdentityAnalyser(Analyser):
         return out
 
 
-class Deep3DAnalyser(Analyser):
+class Deep3DAnalyser(FrameAnalyser):
     """Deep3DFaceRecon coefficients from the POS-aligned 224 crop; five points from 68 landmarks
     (the reference: FAN, eye = mean of the two corners) or from a detector's five points."""
 
     def __init__(self, points: str = "fan-68"):
         self.name = f"deep3d@{points}"
         self.points_source = points
-        self.needs = f"landmarks:{points}@{DEFAULT_DETECTOR[points]}" if points.endswith("-68") else f"faces:{points}"
+        self.needs = f"landmarks:{points}@{default_detector(points)}" if points.endswith("-68") else f"faces:{points}"
         self._net = None
 
     @property
     def net(self):
         if self._net is None:
-            from .recon3d import get_deep3d
+            from ..faces.recon3d import get_deep3d
 
             self._net = get_deep3d()
         return self._net
@@ -215,7 +198,7 @@ class Deep3DAnalyser(Analyser):
         return {"id": self.net.id, "weights_sha256": self.net.weights_sha256}
 
     def analyse(self, frames, inputs):
-        from .align import deep3d_align, points5_from_68
+        from ..faces.align import deep3d_align, points5_from_68
 
         def points5(rec: FrameRecord) -> np.ndarray | None:
             if self.needs.startswith("landmarks:"):
@@ -235,24 +218,3 @@ class Deep3DAnalyser(Analyser):
             for j, c in zip(where, self.net.coefficients(np.stack(crops))):
                 out[j] = FrameRecord(value={"coeffs": np.asarray(c, dtype=np.float64)})
         return out
-
-
-def make_analyser(name: str) -> Analyser:
-    """Build an analyser from its name (see the module docstring)."""
-    kind, _, rest = name.partition(":")
-    if kind.startswith("deep3d"):
-        _, _, points = kind.partition("@")
-        return Deep3DAnalyser(points or "fan-68")
-    backbone, _, det = rest.partition("@")
-    det = det or None
-    if kind == "faces" and backbone:
-        return DetectionAnalyser(backbone)
-    if kind == "landmarks" and backbone:
-        return LandmarkAnalyser(backbone, det)
-    if kind == "pose" and backbone == "mediapipe-mesh":
-        return MeshPoseAnalyser()
-    if kind == "identity" and backbone == "dlib-resnet":
-        return DlibIdentityAnalyser(det)
-    if kind == "identity" and backbone in DEFAULT_DETECTOR:
-        return AlignedIdentityAnalyser(backbone, det)
-    raise UnknownNameError(f"unknown face analysis '{name}' (kinds: faces, landmarks, pose, identity, deep3d)")
