@@ -67,7 +67,8 @@ def test_each_plane_has_its_own_undistorter_and_fuser(net):
 
 
 def test_shapes_and_frozen_lifter(net):
-    out = net(_planes(4, b=2), _planes(5, b=2))
+    with torch.no_grad():
+        out = net(_planes(4, b=2), _planes(5, b=2))
     assert out["fused"].shape == (2, 3, 8, 32, 32) and out["correction"].shape == (2, 3, 2, 32, 32)
     assert out["vis_raw"].shape == (2, 3, 1, 16, 16) and out["vis_undist"].shape == (2, 3, 1, 16, 16)
     assert float(out["vis_raw"].min()) >= 0 and float(out["vis_raw"].max()) <= 1
