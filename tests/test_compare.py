@@ -164,3 +164,10 @@ def test_metrics_without_values_are_ignored_and_named(tmp_path, capsys):
     lost = make_run(tmp_path / "l", "m", {"psnr": PSNR})
     with_fid = make_run(tmp_path / "f", "m", {"psnr": PSNR, "fid": [30.0, 31.0, 29.0, 30.5]})
     assert [(m.metric, m.verdict) for m in compare_runs(Run.load(with_fid), Run.load(lost)).regressions] == [("fid", "missing")]
+
+
+def test_a_nan_value_in_the_new_run_is_a_regression(base, tmp_path):
+    broken = _run(tmp_path, "nan", BASE_CSIM, psnr=[19.0, float("nan"), 18.8, 19.2])
+    comp = compare_runs(Run.load(base), Run.load(broken))
+    psnr = next(m for m in comp.metrics if m.metric == "psnr")
+    assert psnr.verdict == WORSE and "NaN" in psnr.note and comp.exit_code == 1

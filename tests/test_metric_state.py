@@ -19,6 +19,7 @@ from talkbench.metrics.face_pair import FacePairMetric
 from talkbench.metrics.inception_set import InceptionSetMetric
 from talkbench.metrics.multiview import MatrixSummary
 from talkbench.metrics.per_video import PerVideoMetric
+from talkbench.metrics.region import RegionMetric
 from talkbench.metrics.registry import REGISTRY, get_metric
 
 N_ITEMS = 5
@@ -54,8 +55,15 @@ def _feed_matrix(metric, rng):
     metric.update(rng.random((int(rng.integers(1, 3)), 3, 3)) * 30)
 
 
+def _feed_region(metric, rng):
+    n = int(rng.integers(1, 3))
+    pred, gt = torch.from_numpy(rng.random((n, 3, 48, 48))), torch.from_numpy(rng.random((n, 3, 48, 48)))
+    metric._missing.extend([(f"frame_{k}", "reference frame: no face detected (test)") for k in range(int(rng.integers(0, 2)))])
+    metric.update(pred, gt, [(24.0, 24.0, 20.0, 16.0)] * n, _ANALYSIS)
+
+
 # most specific first
-FEEDERS = ((FacePairMetric, _feed_face), (InceptionSetMetric, _feed_features), (MatrixSummary, _feed_matrix),
+FEEDERS = ((RegionMetric, _feed_region), (FacePairMetric, _feed_face), (InceptionSetMetric, _feed_features), (MatrixSummary, _feed_matrix),
            (PerVideoMetric, _feed_video), (PairedFrameMetric, _feed_paired))
 
 

@@ -144,3 +144,52 @@ def test_unknown_option_rejected():
         get_metric("psnr", datarange=1)
     with pytest.raises(ValueError, match="region"):
         get_metric("psnr", region="face")
+
+
+def test_ssim_512_frames_match_skimage_both_windows():
+    """Full-size 512² photograph (the benchmark's frame size), fused CPU kernel vs scikit-image."""
+    img = skdata.astronaut()
+    rng = np.random.default_rng(11)
+    noisy = np.clip(img.astype(int) + rng.normal(0, 9, img.shape).round().astype(int), 0, 255).astype(np.uint8)
+    g, p = img.astype(np.float64) / 255, noisy.astype(np.float64) / 255
+    ref_g = structural_similarity(g, p, data_range=1.0, channel_axis=-1, gaussian_weights=True, sigma=1.5,
+                                  use_sample_covariance=False)
+    ref_u = structural_similarity(g, p, data_range=1.0, channel_axis=-1)
+    assert abs(get_metric("ssim").score_frames(to_t(noisy), to_t(img), None).item() - ref_g) <= 1e-6
+    assert abs(get_metric("ssim", window="uniform7").score_frames(to_t(noisy), to_t(img), None).item() - ref_u) <= 1e-6
+
+
+@pytest.mark.parametrize("window", ["gaussian11", "uniform7"])
+@pytest.mark.parametrize("region", ["full", "masked-mean"])
+def test_ssim_cpu_kernel_equals_torch_path(window, region):
+    """The fused CPU kernel and the torch (device) path compute the same float64 numbers."""
+    from talkbench.metrics.ssim import ssim_map
+
+    gen = torch.Generator().manual_seed(5)
+    g = torch.rand(3, 3, 40, 33, generator=gen, dtype=torch.float64)
+    p = (g + 0.1 * torch.randn(g.shape, generator=gen, dtype=torch.float64)).clamp(0, 1)
+    alpha = (torch.rand(3, 1, 40, 33, generator=gen, dtype=torch.float64) > 0.3).double()
+    m = get_metric("ssim", window=window, region=region, data_range=2.0)
+    ours = m.score_frames(p * 2, g * 2, alpha)
+    o = m.options
+    smap = ssim_map(p * 2, g * 2, 2.0, window, 1.5, 0.01, 0.03, bool(o["sample_covariance"]))
+    if region == "full":
+        ref = smap.mean(dim=(2, 3)).mean(dim=1)
+    else:
+        pad = (40 - smap.shape[-2]) // 2
+        wv = alpha[..., pad: pad + smap.shape[-2], pad: pad + smap.shape[-1]]
+        ref = (smap * wv).sum(dim=(2, 3)).mean(dim=1) / wv.flatten(1).sum(1)
+    assert torch.allclose(ours, ref, rtol=0, atol=1e-12)
+
+
+def test_error_means_cpu_kernel_equals_torch_path():
+    from talkbench.metrics.pixel import frame_errors
+
+    gen = torch.Generator().manual_seed(9)
+    g, p = torch.rand(4, 3, 17, 23, generator=gen, dtype=torch.float64), torch.rand(4, 3, 17, 23, generator=gen, dtype=torch.float64)
+    l1, mse = frame_errors(p, g)
+    assert torch.allclose(l1, (p - g).abs().flatten(1).mean(1), rtol=1e-14, atol=0)
+    assert torch.allclose(mse, ((p - g) ** 2).flatten(1).mean(1), rtol=1e-14, atol=0)
+    ones = torch.ones(4, 1, 17, 23, dtype=torch.float64)  # weighted (torch) path with unit weights: same numbers
+    l1w, msew = frame_errors(p, g, ones)
+    assert torch.allclose(l1w, l1, rtol=1e-13, atol=0) and torch.allclose(msew, mse, rtol=1e-13, atol=0)

@@ -141,3 +141,13 @@ def test_chromium_top_of_page_is_the_summary(skip_report, tmp_path):
     dom = _chromium("--dump-dom", path.as_uri(), tmp=tmp_path).stdout
     body = dom[dom.index("<body>"):]
     assert body.index("<h2>Summary</h2>") < body.index("Skipped, and why") < body.index("<h2>Leaderboard</h2>")
+
+
+def test_a_non_utf8_item_name_is_written_visibly_not_a_traceback(tmp_path):
+    import os
+
+    from talkbench.io.atomic import atomic_write_text
+
+    name = os.fsdecode(b"clip_\xff")  # what a Latin-1 file name becomes on a UTF-8 system
+    path = atomic_write_text(tmp_path / "r.html", f"<td>{name}</td>")
+    assert path.read_bytes() == b"<td>clip_\\udcff</td>"

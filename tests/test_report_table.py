@@ -217,3 +217,19 @@ def test_columns_without_any_value_are_left_out_and_named_once(tmp_path):
     # a column that the paper fills stays, with the runs' dashes
     (pub,) = build_boards(load_runs([a]), select_tables(["real3d.t1.same-id"]))
     assert "fid" in [c.key for c in pub.columns] and pub.caption[-1] == "No value in any row, not shown: KID."
+
+
+def test_csv_neutralises_formulas_but_not_negative_numbers(tmp_path):
+    evil = make_run(tmp_path / "e", '=HYPERLINK("http://x","y")', {"kid": [-0.002, -0.004]})
+    plus = make_run(tmp_path / "p", "+cmd|' /C calc'!A0", {"kid": [0.001, 0.003]})
+    (board,) = build_boards(load_runs([evil, plus]), [])
+    df = pd.read_csv(io.StringIO(render_csv(board)), float_precision="round_trip")
+    assert sorted(df["method"]) == sorted(["'=HYPERLINK(\"http://x\",\"y\")", "'+cmd|' /C calc'!A0"])
+    assert sorted(df["kid"]) == [-0.003, 0.002]  # a negative value stays a number
+
+
+def test_latex_name_with_a_blank_line_stays_on_its_row(tmp_path):
+    p = make_run(tmp_path / "x", "two\n\nlines", {"psnr": [30.0, 31.0]})
+    (board,) = build_boards(load_runs([p]), [])
+    tex = render_table(board, "latex")
+    assert "two  lines" in tex and "\n\n" not in tex.split(r"\begin{tabular}")[1]

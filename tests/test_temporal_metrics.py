@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from talkbench.analysis.records import FrameRecord
+from talkbench.analysis.stage import FrameAnalysis
 from talkbench.io.frameset import FrameSet
 from talkbench.metrics.blink import blinks_per_minute, count_blinks, eye_aspect_ratio
 from talkbench.metrics.context import ItemContext
@@ -160,14 +161,14 @@ def _texture(size=96):
 
 def test_static_clip_has_no_flicker():
     img = _texture()
-    assert clip_flicker([img] * 5).tolist() == [0.0] * 4
+    assert clip_flicker(FrameAnalysis(None), [img] * 5).tolist() == [0.0] * 4
 
 
 def test_injected_flicker_of_known_amplitude():
     img, a = _texture(), 10  # ±10 grey levels every other frame
     frames = [np.clip(img.astype(int) + (a if k % 2 else 0), 0, 255).astype(np.uint8) for k in range(6)]
     ctx = _ctx([None] * 6)
-    ctx.pred = FrameSet(frames)
+    ctx.pred, ctx.analysis = FrameSet(frames), FrameAnalysis(None)
     score, _ = _score("flicker_warped", ctx)
     assert score.value == pytest.approx(a / 255, rel=0.03)
 
@@ -176,4 +177,4 @@ def test_smooth_motion_is_compensated():
     img = _texture(128)
     moving = [np.roll(img, 2 * k, axis=1) for k in range(5)]
     flickering = [np.clip(img.astype(int) + (10 if k % 2 else 0), 0, 255).astype(np.uint8) for k in range(5)]
-    assert clip_flicker(moving).mean() < 0.5 * clip_flicker(flickering).mean()
+    assert clip_flicker(FrameAnalysis(None), moving).mean() < 0.5 * clip_flicker(FrameAnalysis(None), flickering).mean()

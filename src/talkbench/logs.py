@@ -18,8 +18,6 @@ import sys
 import threading
 import time
 
-from tqdm import tqdm
-
 LOGGER_NAME = "talkbench"
 #: seconds between progress lines when stderr is not a terminal (TALKBENCH_PROGRESS_SECONDS overrides)
 PROGRESS_SECONDS = 5.0
@@ -207,6 +205,8 @@ def _is_terminal(stream) -> bool:
 
 def progress(iterable=None, **kwargs):
     """A tqdm bar on a terminal; periodic plain lines otherwise (see LineProgress)."""
+    from tqdm import tqdm  # imported when progress is shown, not at CLI start-up
+
     stream = kwargs.get("file") or sys.stderr
     if kwargs.get("disable") is True:
         kwargs.setdefault("file", stream)

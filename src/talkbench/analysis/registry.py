@@ -11,6 +11,7 @@ Registry, like every other name table) of factories.
   lpips:<net>                       LPIPS v0.1 distance of a (frame, reference) pair    (pair)
   syncnet                           SyncNet window embeddings of a clip (options)       (clip)
   mouth-audio[@<det>]               mouth opening and audio energy per 25 fps frame     (clip)
+  flow-residual                     DIS-flow-compensated |difference| of (next, previous) (pair)
 
 Factories import their analyser module only when called, so naming an analysis loads nothing.
 """
@@ -81,6 +82,7 @@ ANALYSERS: Registry[Callable[..., Any]] = Registry("analysis kind", {
     "lpips": _with_backbone("image_features:LPIPSAnalyser", takes_input=False),
     "syncnet": _no_backbone("syncnet_windows:SyncNetWindowsAnalyser"),
     "mouth-audio": _no_backbone("mouth:MouthAudioAnalyser", "mediapipe"),
+    "flow-residual": _no_backbone("motion:FlowResidualAnalyser"),
 })
 
 

@@ -1,1 +1,1 @@
-"""One module per `talkbench` subcommand: HELP, add_arguments(parser), run(args) -> exit code."""
+"""One module per `talkbench` subcommand: add_arguments(parser), run(args) -> exit code (help texts: cli.COMMANDS)."""

@@ -4,8 +4,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-HELP = "run the pytest-benchmark suites in bench/ (speed and memory, as ratios side by side)"
-
 
 def add_arguments(p) -> None:
     p.add_argument("-k", default=None, help="only benchmarks matching this expression")

@@ -6,9 +6,6 @@ from ..errors import InputError
 from ..io.atomic import atomic_write_text
 from .output import add_json_flag, emit_json
 
-HELP = ("compare two summary.json files and exit non-zero on a regression, a lost metric or lost items (1) "
-        "or incomparable inputs (2); metrics with no value in either run are ignored (and listed)")
-
 
 def add_arguments(p) -> None:
     p.add_argument("base", metavar="BASE", help="baseline result folder or summary.json")

@@ -7,8 +7,6 @@ from .output import add_json_flag, emit_json
 
 DEMO_FRAMES = 16
 
-HELP = "build the offline mini benchmark, run the baselines on it and write a report (no data, no GPU, no internet)"
-
 
 def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, default=Path("talkbench-out/demo"), help="output folder")

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HELP = "train / fit a trainable model on your data (writes checkpoints in the model's released format)"
-
 
 def add_arguments(p) -> None:
     from .output import add_json_flag

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HELP = "write a random-initialised checkpoint in a model's released format (pipeline tests; numbers meaningless)"
-
 
 def add_arguments(p) -> None:
     p.add_argument("--model", required=True, help="a model with weights (`talkbench ls models`, parameters column)")

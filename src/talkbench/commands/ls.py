@@ -3,8 +3,6 @@ from __future__ import annotations
 from ..listings import TOPICS, list_topic
 from .output import add_json_flag, emit_json, print_table
 
-HELP = "list metrics (with their cards), protocols, models, published tables or weights"
-
 
 def add_arguments(p) -> None:
     p.add_argument("topic", choices=sorted(TOPICS), help="what to list")

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from .output import write_or_print
 
-HELP = "mean opinion scores with 95%% intervals from Likert ratings (rater, sample, method, aspect, score)"
-
 
 def add_arguments(p) -> None:
     p.add_argument("ratings", metavar="RATINGS.csv", help="CSV with columns rater, sample, method, aspect, score (1-5)")

@@ -8,7 +8,6 @@ from ..reports.table import LATEX_WIDTHS
 
 from .output import write_or_print
 
-HELP = "leaderboards, plots and HTML reports from result files (and published paper tables)"
 FORMATS = ("md", "latex", "html", "csv")
 
 

@@ -4,8 +4,6 @@ from pathlib import Path
 
 from .output import add_json_flag, emit_json, print_table
 
-HELP = "run a protocol on a model or on your own outputs"
-
 
 def add_arguments(p) -> None:
     p.add_argument("--protocol", required=True, help="protocol id (`talkbench ls protocols`) or a spec .yaml")

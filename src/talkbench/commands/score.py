@@ -5,9 +5,6 @@ from pathlib import Path
 
 from .output import add_json_flag, emit_json, print_table
 
-HELP = ("score one prediction (a video or frame folder) without a protocol: paired-frame and set-level metrics "
-        "against --gt (frames pair by sorted name / index), audio-visual metrics (lse, mouth-audio) with its audio")
-
 
 def add_arguments(p) -> None:
     p.add_argument("--pred", required=True, type=Path, help="prediction: folder of frames or a video")

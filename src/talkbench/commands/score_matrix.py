@@ -8,8 +8,6 @@ from ..errors import InputError
 from ..metrics.multiview import _as_matrix, summarize_matrix
 from .output import add_json_flag, emit_json, print_table
 
-HELP = "summarise a saved T×N×N multiview score matrix: synthesis, nvs, nvv, ivv"
-
 
 def add_arguments(p) -> None:
     p.add_argument("--matrix", required=True, type=Path, help=".npy file holding S of shape T×N×N (or N×N)")

@@ -4,8 +4,6 @@ from pathlib import Path
 
 from .output import add_json_flag, emit_json, print_table
 
-HELP = "check a dataset's on-disk layout, or a folder of predictions against a protocol"
-
 
 def add_arguments(p) -> None:
     what = p.add_mutually_exclusive_group(required=True)

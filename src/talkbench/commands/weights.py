@@ -4,8 +4,6 @@ import sys
 
 from .output import add_json_flag, emit_json, print_table
 
-HELP = "manage official backbone weights (status, fetch, import, verify)"
-
 
 def add_arguments(p) -> None:
     sub = p.add_subparsers(dest="weights_action", metavar="ACTION", required=True)

@@ -71,7 +71,9 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
+    """UTF-8; a lone surrogate (a non-UTF-8 file name decoded with surrogateescape, e.g. an item id) is written
+    as its visible escape (\\udcff) instead of failing the whole report."""
+    return atomic_write_bytes(path, text.encode("utf-8", errors="backslashreplace"))
 
 
 def atomic_write_json(path: str | Path, obj: Any, indent: int | None = 2) -> Path:

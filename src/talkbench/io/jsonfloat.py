@@ -8,24 +8,24 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
-
-import numpy as np
 
 _NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
 def encode(obj: Any) -> Any:
-    if isinstance(obj, (float, np.floating)):
+    np = sys.modules.get("numpy")  # numpy values only exist once numpy is imported: never import it here (CLI start-up)
+    if isinstance(obj, float) or (np is not None and isinstance(obj, np.floating)):
         f = float(obj)
         if math.isnan(f):
             return "nan"
         if math.isinf(f):
             return "inf" if f > 0 else "-inf"
         return f
-    if isinstance(obj, (np.integer,)):
+    if np is not None and isinstance(obj, np.integer):
         return int(obj)
-    if isinstance(obj, np.ndarray):
+    if np is not None and isinstance(obj, np.ndarray):
         return encode(obj.tolist())
     if isinstance(obj, dict):
         return {str(k): encode(v) for k, v in obj.items()}

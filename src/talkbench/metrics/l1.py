@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .card import MetricCard, MetricKind
-from .pixel import PixelMetric, weighted_frame_mean
+from .pixel import PixelMetric, frame_errors
 
 
 class L1(PixelMetric):
@@ -17,4 +17,4 @@ class L1(PixelMetric):
 
     def score_frames(self, pred, gt, mask):
         p, g, w = self.prepare(pred, gt, mask)
-        return weighted_frame_mean((p - g).abs(), w)
+        return frame_errors(p, g, w)[0]

@@ -4,11 +4,11 @@ from __future__ import annotations
 import torch
 
 from .card import MetricCard, MetricKind
-from .pixel import PixelMetric, weighted_frame_mean
+from .pixel import PixelMetric, frame_errors
 
 
 def frame_mse(pred: torch.Tensor, gt: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
-    return weighted_frame_mean((pred - gt) ** 2, weight)
+    return frame_errors(pred, gt, weight)[1]
 
 
 class MSE(PixelMetric):

@@ -32,6 +32,21 @@ def weighted_frame_mean(values: torch.Tensor, weight: torch.Tensor | None) -> to
     return (values * w).flatten(1).sum(dim=1) / total
 
 
+def frame_errors(pred: torch.Tensor, gt: torch.Tensor, weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-frame (mean |pred − gt|, mean (pred − gt)²) over C,H,W, optionally ``weight``-ed (N×1×H×W).
+
+    Unweighted CPU frames take one fused float64 pass (``pixel_kernels``); otherwise torch on the
+    frames' device. Both sum in float64, so they agree to summation order (~1e-16 relative)."""
+    if weight is None and pred.device.type == "cpu":
+        from .pixel_kernels import frame_error_sums
+
+        n_values = pred[0].numel()
+        abs_sum, sq_sum = frame_error_sums(pred, gt)
+        return torch.from_numpy(abs_sum / n_values), torch.from_numpy(sq_sum / n_values)
+    d = pred - gt
+    return weighted_frame_mean(d.abs(), weight), weighted_frame_mean(d * d, weight)
+
+
 class PixelMetric(PairedFrameMetric):
     """Base for metrics computed on the pixels of (pred, gt) in float64."""
 

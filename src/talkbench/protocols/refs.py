@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-
 from ..errors import InputError
 
 ITEM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -30,6 +28,8 @@ def select_frames(selector: Any, n: int) -> list[int]:
             start, stop, step = (int(g) if g else None for g in m.groups())
             return list(range(n))[slice(start, stop, step)]
         if selector.startswith("linspace:"):
+            import numpy as np  # only here: `talkbench ls protocols` loads this module without numpy
+
             k = int(selector.split(":", 1)[1])
             return [int(x) for x in np.linspace(0, n - 1, k)] if n else []
         if m := _FRACTION.match(selector):

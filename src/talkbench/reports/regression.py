@@ -216,7 +216,10 @@ def compare_runs(base: Run, new: Run, overrides: dict[str, float] | None = None)
         if common and len(common) not in (len(ib), len(inew)):
             notes.append(f"CI over the {len(common)} items both runs scored")
         v = verdict(diff, hib, tol, scale=max(abs(vb), abs(vn)) if diff is not None else 1.0)
-        if diff is None and (vb is None) != (vn is None):
+        if vn is not None and math.isnan(vn):  # a NaN is never "same" or "better": the new run is broken
+            v = WORSE
+            notes.append("NEW value is NaN")
+        elif diff is None and (vb is None) != (vn is None):
             v = MISSING if vn is None else ADDED
             notes.append("no value in " + ("NEW" if vn is None else "BASE"))
         elif lost:

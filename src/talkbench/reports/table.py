@@ -79,7 +79,8 @@ def _latex_char(ch: str) -> str:
 def latex_escape(text: str) -> str:
     """Escape LaTeX specials and spell every non-ASCII character in ASCII, so the output compiles with
     plain pdflatex (no inputenc/unicode setup needed)."""
-    out = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+    flat = " ".join(str(text).splitlines())  # a line break (a blank line ends the table's paragraph) becomes a space
+    out = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in flat)
     return "".join(_latex_char(ch) for ch in out)
 
 
@@ -224,13 +225,30 @@ def _csv_fields(board: Board, opts: RenderOptions) -> list[str]:
     return fields
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection): a leading = + - @ tab or CR
+    gets a quote prefix; numbers (e.g. a negative KID) are left as they are."""
+    text = str(text)
+    if not text.startswith(_FORMULA_START):
+        return text
+    try:
+        float(text)
+        return text
+    except ValueError:
+        return "'" + text
+
+
 def _csv_rows(board: Board, opts: RenderOptions) -> list[dict[str, str]]:
     rows = []
     for row in board.rows:
-        out = {"board": board.title, "method": row.label, "source": row.source, "kind": row.kind}
+        out = {"board": csv_safe(board.title), "method": csv_safe(row.label), "source": csv_safe(row.source),
+               "kind": csv_safe(row.kind)}
         for c in board.columns:
             cell = row.cells.get(c.key)
-            out[c.key] = "" if cell is None else (cell.text if cell.text is not None else
+            out[c.key] = "" if cell is None else (csv_safe(cell.text) if cell.text is not None else
                                                   ("" if cell.value is None else repr(float(cell.value))))
             if opts.ci:
                 ci = cell.ci95 if cell else None
@@ -238,7 +256,7 @@ def _csv_rows(board: Board, opts: RenderOptions) -> list[dict[str, str]]:
             if opts.n:
                 out[f"{c.key}_n"] = "" if cell is None or cell.n is None else str(cell.n)
         notes = sorted(set(row.notes + [k for cell in row.cells.values() for k in cell.notes]))
-        out["notes"] = " | ".join(board.footnotes[k - 1] for k in notes)
+        out["notes"] = csv_safe(" | ".join(board.footnotes[k - 1] for k in notes))
         rows.append(out)
     return rows
 
