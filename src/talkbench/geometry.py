@@ -93,3 +93,11 @@ def euler_from_rotation(rot: np.ndarray) -> np.ndarray:
     pitch = np.arctan2(m[2, 1], m[2, 2])
     roll = np.arctan2(m[1, 0], m[0, 0])
     return np.array([pitch, yaw, roll], dtype=np.float64)
+
+
+def most_frontal(cam2worlds) -> int:
+    """Index of a rig's most frontal camera: its viewing axis (third column of the cam2world rotation) is
+    closest to the rig's mean viewing axis; the first such camera on ties (axes compared to 1e-9)."""
+    axes = np.stack([np.asarray(m, dtype=np.float64)[:3, 2] for m in cam2worlds])
+    mean = axes.mean(0)
+    return int(np.argmax(np.round(axes @ (mean / np.linalg.norm(mean)), 9)))

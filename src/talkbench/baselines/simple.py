@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..models.base import Camera, ModelInfo, TalkingHeadModel
+from ..models.base import Camera, ModelInfo, ReconstructionModel, TalkingHeadModel
 
 
 def _first_image(source: Sequence[np.ndarray], model: str) -> np.ndarray:
@@ -61,15 +61,13 @@ class GTOracle(TalkingHeadModel):
         return [np.ascontiguousarray(g) for g in gt]
 
 
-class InputView(TalkingHeadModel):
+class InputView(ReconstructionModel):
+    """The reconstruction is the frame itself; every camera's render is that frame."""
+
     info = ModelInfo("input-view", "baseline", "renders every novel view as the input image (multiview, no 3D)")
-    needs = ("cameras",)
 
-    def prepare(self, source: Sequence[np.ndarray]) -> np.ndarray:
-        return _first_image(source, self.info.name)
+    def reconstruct(self, frame: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+        return np.ascontiguousarray(frame)
 
-    def animate(self, state: np.ndarray, driving=None, cameras: Sequence[Camera] | None = None, audio: Any = None,
-                gt=None) -> list[np.ndarray]:
-        if cameras is None:
-            raise InputError(None, "input-view renders cameras, and this item gives none", "run it on a multiview protocol")
+    def render(self, state: np.ndarray, cameras: Sequence[Camera]) -> list[np.ndarray]:
         return [state] * len(cameras)

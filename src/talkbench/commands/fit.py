@@ -33,8 +33,15 @@ def run(args) -> int:
     if not args.data.exists():
         raise InputError(args.data, "does not exist", "give the training video, clip folder or dataset root")
     args.out.mkdir(parents=True, exist_ok=True)
+    options = parse_model_options(args.option)
+    clips = ()
+    if options.get("dataset") not in (None, "mini"):  # multiview training data read as the protocols read it
+        from ..protocols.datasets.multiview_clips import read_clips
+
+        split = lambda v: [x for x in str(v or "").split(",") if x]  # noqa: E731
+        clips = tuple(read_clips(str(options["dataset"]), args.data, split(options.get("clips")), split(options.get("serials"))))
     request = FitRequest(data=args.data, out=args.out, steps=args.steps, seed=args.seed, device=args.device,
-                         init=args.init, options=parse_model_options(args.option))
+                         init=args.init, options=options, clips=clips)
     report = cls.fit(request)
     if args.json:
         emit_json(report.to_dict())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
@@ -61,12 +61,45 @@ class TalkingHeadModel(abc.ABC):
 
 
 class ReconstructionModel(TalkingHeadModel):
-    """Models that reconstruct a 3D representation from a frame and render it from cameras."""
+    """Models that reconstruct a 3D representation from one frame (plus an optional reference image of the
+    same person) and render it from any camera: `reconstruct(frame, reference)` -> state,
+    `render(state, cameras)` -> one frame per camera.
+
+    A monocular video goes through `reconstruct_video(frames, reference)`, which yields one state per frame
+    in order; models with temporal memory (Coherent3D's recurrent fuser) override it, the default
+    reconstructs every frame on its own. On N×N protocols the runner calls it once per input camera and
+    renders every state at all N cameras. `prepare`/`animate` are derived from the two, so a reconstruction
+    model also runs on single-image protocols (nvs: the first source view is the frame).
+    """
 
     needs = ("cameras",)
+    #: whether reconstruct() uses a reference image (the runner then passes the item's near-frontal frame)
+    uses_reference: ClassVar[bool] = False
 
     @abc.abstractmethod
-    def reconstruct(self, frame: np.ndarray, reference: np.ndarray | None = None) -> Any: ...
+    def reconstruct(self, frame: np.ndarray, reference: np.ndarray | None = None) -> Any:
+        """One H×W×3 uint8 frame (and the reference image) -> the model's 3D state of that frame."""
 
     @abc.abstractmethod
-    def render(self, representation: Any, cameras: Sequence[Camera]) -> list[np.ndarray]: ...
+    def render(self, state: Any, cameras: Sequence[Camera]) -> list[np.ndarray]:
+        """One H×W×3 uint8 frame per camera."""
+
+    def reconstruct_video(self, frames: Sequence[np.ndarray], reference: np.ndarray | None = None) -> Iterator[Any]:
+        """States of the frames of one monocular video, in order (default: each frame independently)."""
+        for frame in frames:
+            yield self.reconstruct(frame, reference)
+
+    def prepare(self, source: Sequence[np.ndarray]) -> Any:
+        if source is None or len(source) == 0:
+            from ..errors import InputError
+
+            raise InputError(None, f"{self.info.name} got no source image", "the protocol item needs a 'source' reference")
+        return self.reconstruct(np.ascontiguousarray(source[0]))
+
+    def animate(self, state: Any, driving=None, cameras: Sequence[Camera] | None = None, audio: Any = None,
+                gt=None) -> list[np.ndarray]:
+        if cameras is None:
+            from ..errors import InputError
+
+            raise InputError(None, f"{self.info.name} renders cameras, and this item gives none", "run it on a multiview protocol")
+        return self.render(state, cameras)

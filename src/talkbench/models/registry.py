@@ -23,6 +23,8 @@ MODELS: Registry[type[TalkingHeadModel]] = Registry("model", {
     "goha": "talkbench.models.goha.adapter:GOHA",
     "talk3d": "talkbench.models.talk3d.adapter:Talk3D",
     "export3d": "talkbench.models.export3d.adapter:Export3D",
+    "lp3d": "talkbench.models.lp3d.adapter:LP3D",
+    "coherent3d": "talkbench.models.coherent3d.adapter:Coherent3D",
 }, group=ENTRY_POINT_GROUP, check=subclass_check(TalkingHeadModel, "model"), direct=True,
     hint="`talkbench ls models` lists them; your own model: --model package.module:Class.")
 

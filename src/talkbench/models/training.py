@@ -29,6 +29,8 @@ class FitRequest:
     device: str = "cpu"
     init: Path | None = None  # a checkpoint to start from
     options: dict[str, Any] = field(default_factory=dict)
+    #: training data already read through a protocol dataset adapter (multiview clips for `--option dataset=NAME`)
+    clips: tuple = ()
 
 
 @dataclass

@@ -14,9 +14,11 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import InputError
+from ..geometry import most_frontal
 from ..io.audio import AudioSpan
 from ..io.frameset import FrameSet
 from ..metrics.context import ItemContext
+from ..models.base import Camera, ReconstructionModel
 from .datasets.base import DatasetAdapter
 from .refs import Ref
 
@@ -172,7 +174,14 @@ def multiview_nxn(item: dict, adapters: dict[str, DatasetAdapter], dataset: str)
         masks = FrameSet(lambda: [mask_sets[serials[j]].arrays[t] for t, _, j in order], names)
     source = FrameSet(lambda: [views[s].arrays[0] for s in serials], [f"view_{s}" for s in serials])
 
+    # the near-frontal reference image reconstruction models such as Coherent3D get: the item's
+    # `reference_camera`, else the rig's most frontal camera, at the first frame
+    ref_serial = item.get("reference_camera") or serials[most_frontal([c.cam2world for c in cameras])]
+
     def generate(model) -> list[np.ndarray]:
+        if isinstance(model, ReconstructionModel):
+            reference = views[ref_serial].arrays[0] if model.uses_reference else None
+            return nxn_renders(model, [views[s].arrays for s in serials], cameras, reference)
         out = []
         for t in range(T):
             for i in range(n):
@@ -181,7 +190,21 @@ def multiview_nxn(item: dict, adapters: dict[str, DatasetAdapter], dataset: str)
         return out
 
     return ItemInputs(source, target, None, None, masks, generate, len(order), serials=serials,
-                      meta={"nxn": {"T": T, "N": n, "serials": serials}})
+                      meta={"nxn": {"T": T, "N": n, "serials": serials, "reference": ref_serial}})
+
+
+def nxn_renders(model: ReconstructionModel, videos: list[list[np.ndarray]], cameras: list[Camera],
+                reference: np.ndarray | None) -> list[np.ndarray]:
+    """Renders ordered (t, i, j): input camera i's video reconstructed in temporal order (one
+    `reconstruct_video` per camera, so recurrent models see a monocular video), every state rendered at all cameras."""
+    per: dict[tuple[int, int], list[np.ndarray]] = {}
+    for i, video in enumerate(videos):
+        for t, state in enumerate(model.reconstruct_video(video, reference)):
+            frames = list(model.render(state, cameras))
+            if len(frames) != len(cameras):
+                raise ValueError(f"{model.info.name} rendered {len(frames)} frames for {len(cameras)} cameras")
+            per[t, i] = frames
+    return [f for t in range(len(videos[0])) for i in range(len(videos)) for f in per[t, i]]
 
 
 TASKS: dict[str, Callable[[dict, dict[str, DatasetAdapter], str], ItemInputs]] = {

@@ -402,6 +402,9 @@ def summarize(proto: Protocol, job: Job, items: list[dict], outcomes: list[dict]
              "data": job.data, "dataset": proto.dataset, "dataset_version": proto.spec["dataset_version"],
              "list_status": proto.spec["list_status"], "task": proto.task},
     )
+    from .matrices import write_matrices
+
+    summary.artifacts.update(write_matrices(cfg.out, job.metrics, outcomes, items))
     return summary, records
 
 

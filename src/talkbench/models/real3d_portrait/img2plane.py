@@ -3,8 +3,13 @@
 source (B, 3, H, W) in [-1, 1], head-segmented -> + 2 pixel-coordinate channels (row/H, col/H) ->
 DeepLabV3-ResNet34 (stride 8) -> LowResolutionViT (5 MiT blocks @ 1024) ; HighResoEncoder (plain CNN)
 -> TriplanePredictorViT -> (B, 3, 32, H/2, W/2) with Real3D's per-plane flips.
+
+This is also LP3D's lifting network (models/lp3d uses it, never a copy): `I2PWidths` holds the widths
+(released values by default; LP3D's encoder without batch norm and reduced CPU configurations differ only there).
 """
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
@@ -27,9 +32,25 @@ def flip_planes(planes: torch.Tensor) -> torch.Tensor:
     return torch.stack([p[:, 0].flip(2), p[:, 1].flip(2), p[:, 2].flip(2, 3)], dim=1)
 
 
-def _vit_blocks(module: nn.Module, n: int, sr_ratio: int) -> None:
+@dataclass(frozen=True)
+class I2PWidths:
+    """Widths of the image-to-plane network; the defaults are the released Real3D-Portrait / LP3D ones."""
+
+    vit_dim: int = 1024          # token width of both ViTs (PixelShuffle(2) -> vit_dim / 4 channels)
+    vit_heads: int = 4           # LowResolutionViT heads
+    predictor_heads: int = 4     # TriplanePredictorViT heads (Live3DPortrait: 2)
+    branch_channels: int = 96    # low- and high-resolution branch outputs
+    predictor_width: int = 256   # TriplanePredictorViT convolutions (256, then 128 = width / 2)
+    resnet_width: int = 64       # DeepLabV3 ResNet-34 base width (its output is 4× this)
+    batch_norm: bool = True      # False: LP3D's encoder (BatchNorm -> Identity, convs with bias)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _vit_blocks(module: nn.Module, n: int, sr_ratio: int, dim: int, heads: int) -> None:
     for i in range(1, n + 1):
-        setattr(module, f"block{i}", MiTBlock(1024, num_heads=4, mlp_ratio=2, sr_ratio=sr_ratio, ln_eps=1e-5))
+        setattr(module, f"block{i}", MiTBlock(dim, num_heads=heads, mlp_ratio=2, sr_ratio=sr_ratio, ln_eps=1e-5))
 
 
 def _run_blocks(module: nn.Module, n: int, h: torch.Tensor, hh: int, ww: int) -> torch.Tensor:
@@ -39,14 +60,15 @@ def _run_blocks(module: nn.Module, n: int, h: torch.Tensor, hh: int, ww: int) ->
 
 
 class LowResolutionViT(nn.Module):
-    def __init__(self, in_chans: int = 256, num_blocks: int = 5):
+    def __init__(self, in_chans: int = 256, num_blocks: int = 5, widths: I2PWidths = I2PWidths()):
         super().__init__()
         self.num_blocks = num_blocks
-        self.patch_embed = OverlapPatchEmbed(3, 2, in_chans, 1024)
-        _vit_blocks(self, num_blocks, sr_ratio=1)
-        self.conv_after_upsample1 = nn.Conv2d(256, 128, 3, 1, 1)
-        self.conv_after_upsample2 = nn.Conv2d(128, 128, 3, 1, 1)
-        self.final_conv = nn.Conv2d(128, 96, 3, 1, 1)
+        d = widths.vit_dim
+        self.patch_embed = OverlapPatchEmbed(3, 2, in_chans, d)
+        _vit_blocks(self, num_blocks, 1, d, widths.vit_heads)
+        self.conv_after_upsample1 = nn.Conv2d(d // 4, d // 8, 3, 1, 1)
+        self.conv_after_upsample2 = nn.Conv2d(d // 8, d // 8, 3, 1, 1)
+        self.final_conv = nn.Conv2d(d // 8, widths.branch_channels, 3, 1, 1)
 
     def forward(self, x):
         h, hh, ww = self.patch_embed(x)
@@ -71,17 +93,18 @@ class HighResoEncoder(nn.Module):
 
 
 class TriplanePredictorViT(nn.Module):
-    def __init__(self, out_channels: int = 96, num_blocks: int = 1):
+    def __init__(self, out_channels: int = 96, num_blocks: int = 1, widths: I2PWidths = I2PWidths()):
         super().__init__()
         self.num_blocks = num_blocks
-        self.first_conv = nn.Conv2d(192, 256, 3, 1, 1)
-        self.second_conv = nn.Conv2d(256, 128, 3, 1, 1)
-        self.patch_embed = OverlapPatchEmbed(3, 2, 128, 1024)
-        _vit_blocks(self, num_blocks, sr_ratio=2)
-        self.first_conv_after_cat = nn.Conv2d(352, 256, 3, 1, 1)
-        self.second_conv_after_cat = nn.Conv2d(256, 128, 3, 1, 1)
-        self.third_conv_after_cat = nn.Conv2d(128, 128, 3, 1, 1)
-        self.final_conv = nn.Conv2d(128, out_channels, 3, 1, 1)
+        b, w, d = widths.branch_channels, widths.predictor_width, widths.vit_dim
+        self.first_conv = nn.Conv2d(2 * b, w, 3, 1, 1)
+        self.second_conv = nn.Conv2d(w, w // 2, 3, 1, 1)
+        self.patch_embed = OverlapPatchEmbed(3, 2, w // 2, d)
+        _vit_blocks(self, num_blocks, 2, d, widths.predictor_heads)
+        self.first_conv_after_cat = nn.Conv2d(d // 4 + b, w, 3, 1, 1)
+        self.second_conv_after_cat = nn.Conv2d(w, w // 2, 3, 1, 1)
+        self.third_conv_after_cat = nn.Conv2d(w // 2, w // 2, 3, 1, 1)
+        self.final_conv = nn.Conv2d(w // 2, out_channels, 3, 1, 1)
 
     def forward(self, low, high):
         act = lambda t: F.leaky_relu(t, _LRELU)  # noqa: E731
@@ -103,12 +126,13 @@ def pixel_coordinates(batch: int, height: int, width: int, device=None) -> torch
 
 
 class Img2PlaneModel(nn.Module):
-    def __init__(self, in_channels: int = 5, out_channels: int = 96, vit_blocks: int = 5, predictor_blocks: int = 1):
+    def __init__(self, in_channels: int = 5, out_channels: int = 96, vit_blocks: int = 5, predictor_blocks: int = 1,
+                 widths: I2PWidths = I2PWidths()):
         super().__init__()
-        self.low_reso_encoder = DeepLabV3(in_channels)
-        self.low_reso_vit = LowResolutionViT(256, vit_blocks)
-        self.high_reso_encoder = HighResoEncoder(in_channels, 96)
-        self.triplane_predictor_vit = TriplanePredictorViT(out_channels, predictor_blocks)
+        self.low_reso_encoder = DeepLabV3(in_channels, widths.resnet_width, widths.batch_norm)
+        self.low_reso_vit = LowResolutionViT(self.low_reso_encoder.out_channels, vit_blocks, widths)
+        self.high_reso_encoder = HighResoEncoder(in_channels, widths.branch_channels)
+        self.triplane_predictor_vit = TriplanePredictorViT(out_channels, predictor_blocks, widths)
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
         b, _, h, w = img.shape
