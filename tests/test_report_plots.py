@@ -153,3 +153,15 @@ def test_non_comparable_runs_hatched_dashed_and_labelled(tmp_path):
     assert "rescaled to [0, 1]" in rad.axes[0].get_title()
     for f in (fig, rad):
         close(f)
+
+
+def test_heatmap_of_a_matrix_with_an_infinite_diagonal_labels_it(tmp_path):
+    import numpy as np
+
+    from talkbench.reports.heatmap import matrix_figure
+
+    S = np.full((2, 3, 3), 20.0)
+    S[:, range(3), range(3)] = np.inf  # PSNR of the input view rendered at itself
+    fig = matrix_figure(S, "psnr")
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels.count("∞") == 3 and labels.count("20.00") == 6

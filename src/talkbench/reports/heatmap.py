@@ -32,7 +32,7 @@ def matrix_figure(S: np.ndarray, name: str, labels: list[str] | None = None):
     mean = S.mean(axis=0)
     n = mean.shape[0]
     fig, ax = plt.subplots(figsize=(1.0 + 0.6 * n, 0.8 + 0.6 * n), dpi=100)
-    im = ax.imshow(mean, cmap="viridis")
+    im = ax.imshow(np.ma.masked_invalid(mean), cmap="viridis")  # ∞ cells (PSNR of a copied view) left blank, labelled
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     ticks = labels if labels and len(labels) == n else [str(k) for k in range(n)]
     ax.set_xticks(range(n), ticks, rotation=90 if labels else 0, fontsize=7)
@@ -42,7 +42,8 @@ def matrix_figure(S: np.ndarray, name: str, labels: list[str] | None = None):
     if n <= 12:
         for i in range(n):
             for j in range(n):
-                ax.text(j, i, f"{mean[i, j]:.2f}", ha="center", va="center", fontsize=6, color="w")
+                label = f"{mean[i, j]:.2f}" if np.isfinite(mean[i, j]) else ("∞" if mean[i, j] > 0 else "nan")
+                ax.text(j, i, label, ha="center", va="center", fontsize=6, color="w" if np.isfinite(mean[i, j]) else "k")
     ax.set_title(f"{name}: NVV {nvv(S):.3f}, IVV {ivv(S):.3f} (T={S.shape[0]})", fontsize=9)
     fig.tight_layout()
     return fig

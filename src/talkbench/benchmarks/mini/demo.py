@@ -64,7 +64,6 @@ def run_demo(out: Path, cfg: MiniConfig = MiniConfig(), rebuild: bool = False, r
                 log.info("demo: %s on %s", model, protocol)
                 summary = run_protocol(protocol, data=root, out=folder, model=model, workers=workers, **extra)
                 _collect(result, summary)
-                attach_matrices(folder)
             except Exception as exc:  # one failing run must not hide the others; it is reported
                 log.error("%s on %s failed: %s", model, protocol, exc)
                 entry["error"] = f"{type(exc).__name__}: {exc}"
@@ -90,52 +89,6 @@ def _collect(result: DemoResult, summary: dict[str, Any]) -> None:
             result.metrics_missing[metric] = miss.get("reason", "")
     for name in result.metrics_run:
         result.metrics_missing.pop(name, None)
-
-
-def attach_matrices(folder: Path) -> list[str]:
-    """Save the N×N score matrices of a multiview run (from its per-item metric states) as
-    matrices/<base>.npy and name them in summary.json's artifacts, where the report's heatmaps look.
-
-    Only bases with finite entries are kept (PSNR is +inf on a copied diagonal)."""
-    from ...io import state_codec
-
-    import numpy as np
-
-    from ...io.atomic import atomic_write_json
-    from ...results.store import load_items, load_summary
-
-    summary = load_summary(folder)
-    entries = {name: m["card"].get("options", {}).get("base") for name, m in summary["metrics"].items()
-               if m["card"].get("kind") == "multiview-matrix"}
-    if not entries:
-        return []
-    order = list(dict.fromkeys(r["item"] for r in load_items(folder)))
-    mats: dict[str, list] = {}
-    for item in order:
-        path = folder / "items" / f"{item}.state"
-        if not path.is_file():
-            continue
-        states = state_codec.loads(path.read_bytes())  # written by this run's runner
-        for name, base in entries.items():
-            if base in mats and len(mats[base]) > order.index(item):
-                continue
-            state = state_codec.loads(states[name]) if name in states else {}
-            for S in state.get("fields", {}).get("_mats", []):
-                mats.setdefault(base, []).append(np.asarray(S, dtype=np.float64))
-    saved = {}
-    for base, parts in mats.items():
-        S = np.concatenate(parts)
-        if np.isfinite(S).all():
-            (folder / "matrices").mkdir(exist_ok=True)
-            np.save(folder / "matrices" / f"{base}.npy", S)
-            saved[base] = f"matrices/{base}.npy"
-    if saved:
-        from .multiview import SERIALS
-
-        summary["artifacts"] = {**summary.get("artifacts", {}), "matrices": saved,
-                                "camera_labels": {b: list(SERIALS) for b in saved}}
-        atomic_write_json(folder / "summary.json", summary)
-    return list(saved)
 
 
 def write_reports(out: Path, folders: list[str]) -> dict[str, str]:
