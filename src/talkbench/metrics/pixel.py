@@ -37,7 +37,7 @@ def frame_errors(pred: torch.Tensor, gt: torch.Tensor, weight: torch.Tensor | No
 
     Unweighted CPU frames take one fused float64 pass (``pixel_kernels``); otherwise torch on the
     frames' device. Both sum in float64, so they agree to summation order (~1e-16 relative)."""
-    if weight is None and pred.device.type == "cpu":
+    if weight is None and pred.device.type == "cpu" and len(pred):
         from .pixel_kernels import frame_error_sums
 
         n_values = pred[0].numel()
