@@ -185,6 +185,24 @@ def verified_weights(weights_id: str | WeightsSpec) -> VerifiedFile:
     return VerifiedFile(path, check_sha256(path, spec.sha256), spec)
 
 
+def load_checkpoint_file(path: str | Path, sha256: str | None = None, fix: str = "re-save it as plain tensors") -> Any:
+    """`torch.load(weights_only=True)` of a model checkpoint after an optional sha256 check; a file that needs
+    arbitrary objects (a pickle embedding code or classes) is refused with an InputError naming it and `fix`."""
+    import pickle
+
+    import torch
+
+    from ..errors import InputError
+
+    p = Path(path)
+    if sha256 is not None:
+        check_sha256(p, sha256)
+    try:
+        return torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise InputError(p, f"the checkpoint holds objects that a weights-only load refuses ({exc})", fix) from None
+
+
 def load_verified_state_dict(path_or_id: str | Path | WeightsSpec, sha256: str | None = None,
                              wrapper_key: str | None = None) -> dict[str, Any]:
     """sha256 check, then torch.load(weights_only=True); unwraps e.g. Deep3DFaceRecon's {'net_recon': ...}.

@@ -20,7 +20,6 @@ here `noise_mode="stored"` (default) uses the stored buffers, which makes output
 from __future__ import annotations
 
 import math
-import pickle
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -277,16 +276,10 @@ def load_gfpgan_params(path: str | Path, sha256: str | None = None) -> dict:
     """The GFPGANv1Clean state_dict of a GFPGAN release file (`params_ema`, else `params`), read with
     `torch.load(weights_only=True)` after an optional sha256 check."""
     from ...errors import InputError
-    from ...weights.store import check_sha256
+    from ...weights.store import load_checkpoint_file
 
     p = Path(path)
-    if sha256 is not None:
-        check_sha256(p, sha256)
-    try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise InputError(p, f"the file holds objects that a weights-only load refuses ({exc})",
-                         "pass the released GFPGANv1.3.pth") from None
+    ckpt = load_checkpoint_file(p, sha256, "pass the released GFPGANv1.3.pth")
     for key in ("params_ema", "params"):
         if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
             return ckpt[key]

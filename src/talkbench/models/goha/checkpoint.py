@@ -7,7 +7,6 @@ a file needing arbitrary objects is refused with an explanation rather than unpi
 """
 from __future__ import annotations
 
-import pickle
 import re
 from pathlib import Path
 
@@ -49,17 +48,11 @@ def resolve_checkpoint(path: str | Path) -> Path:
 def load_release(path: str | Path, sha256: str | None = None) -> tuple[dict, dict]:
     """(model state_dict, provenance): provenance is {} for a released file, or what
     `save_release_container(..., provenance=...)` recorded (e.g. {"random_init": True, "seed": 0})."""
-    from ...weights.store import check_sha256
+    from ...weights.store import load_checkpoint_file
 
     p = resolve_checkpoint(path)
-    if sha256 is not None:
-        check_sha256(p, sha256)
-    try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise InputError(p, f"the checkpoint holds objects that a weights-only load refuses ({exc})",
-                         "re-save it as {'iter': n, 'model_state_dict': model.state_dict()} in a trusted "
-                         "environment") from None
+    ckpt = load_checkpoint_file(p, sha256, "re-save it as {'iter': n, 'model_state_dict': model.state_dict()} in a "
+                                "trusted environment")
     if isinstance(ckpt, dict) and isinstance(ckpt.get(MODEL_KEY), dict):
         provenance = ckpt.get(PROVENANCE_KEY) if isinstance(ckpt.get(PROVENANCE_KEY), dict) else {}
         return ckpt[MODEL_KEY], {**provenance, "iter": ckpt.get("iter")}

@@ -7,7 +7,6 @@ that way); a file that needs arbitrary objects is refused with an explanation ra
 """
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import torch
@@ -41,16 +40,11 @@ def load_model_state(path: str | Path, sha256: str | None = None, child: str = "
 def load_release(path: str | Path, sha256: str | None = None, child: str = "model") -> tuple[dict, dict]:
     """(state_dict of `child`, provenance) — provenance is {} for a released file, or what
     `save_release_container(..., provenance=...)` recorded (e.g. {"random_init": True, "seed": 0})."""
-    from ...weights.store import check_sha256
+    from ...weights.store import load_checkpoint_file
 
     p = resolve_checkpoint(path)
-    if sha256 is not None:
-        check_sha256(p, sha256)
-    try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise InputError(p, f"the checkpoint holds objects that a weights-only load refuses ({exc})",
-                         "re-save it as {'state_dict': {'model': model.state_dict()}} in a trusted environment") from None
+    ckpt = load_checkpoint_file(p, sha256, "re-save it as {'state_dict': {'model': model.state_dict()}} in a trusted "
+                                "environment")
     if isinstance(ckpt, dict) and isinstance(ckpt.get("state_dict"), dict):
         sd = ckpt["state_dict"]
         provenance = ckpt.get(PROVENANCE_KEY) if isinstance(ckpt.get(PROVENANCE_KEY), dict) else {}
