@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import resource
 
 import numpy as np
 import pytest
@@ -24,8 +23,8 @@ import torch
 from talkbench.models.components import cameras as cams
 from talkbench.models.export3d.config import PAPER
 from talkbench.models.export3d.network import Export3DNetwork
+from bench.model_stages import DEVICE, run_stage
 
-DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 REDUCED = os.environ.get("TALKBENCH_BENCH_REDUCED") == "1"
 CFG = PAPER.with_options(neural_rendering_resolution=32, num_samples_coarse=12, num_samples_fine=12,
                          sr_channels=(128, 64, 32)) if REDUCED else PAPER
@@ -50,22 +49,8 @@ def inputs(net):
     return {"src": src, "exp": exp, "cam": cam, "planes": planes}
 
 
-def _peak_mib() -> float:
-    if DEVICE == "cuda":
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() / 2 ** 20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _run(benchmark, fn, rounds: int = 2, grad: bool = False):
-    if DEVICE == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    with torch.set_grad_enabled(grad):
-        benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1 if DEVICE == "cuda" else 0)
-    benchmark.extra_info.update(device=DEVICE, resolution=f"{CFG.neural_rendering_resolution}² rays, "
-                                f"{CFG.num_samples_coarse}+{CFG.num_samples_fine} samples",
-                                fps=1.0 / benchmark.stats.stats.mean, peak_mib=_peak_mib(),
-                                peak_kind="cuda max allocated" if DEVICE == "cuda" else "process max RSS")
+    run_stage(benchmark, fn, f"{CFG.neural_rendering_resolution}² rays, {CFG.num_samples_coarse}+{CFG.num_samples_fine} samples", rounds, grad)
 
 
 def _gen():

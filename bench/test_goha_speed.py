@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import resource
 
 import numpy as np
 import pytest
@@ -27,8 +26,8 @@ import torch
 from talkbench.models.components import cameras as cams
 from talkbench.models.goha.config import GOHAConfig
 from talkbench.models.goha.model import GOHANetwork
+from bench.model_stages import DEVICE, run_stage
 
-DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 REDUCED = os.environ.get("TALKBENCH_BENCH_REDUCED") == "1"
 RES, SAMPLES = (32, 12) if REDUCED else (224, 48)
 GROUP = "goha-stages-reduced" if REDUCED else "goha-stages-paper"
@@ -58,21 +57,8 @@ def _gen():
     return torch.Generator(device=DEVICE).manual_seed(0)
 
 
-def _peak_mib() -> float:
-    if DEVICE == "cuda":
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() / 2 ** 20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def _run(benchmark, fn, rounds: int = 1):
-    if DEVICE == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    with torch.no_grad():
-        benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1 if DEVICE == "cuda" else 0)
-    benchmark.extra_info.update(device=DEVICE, resolution=f"{RES}² rays, {SAMPLES}+{SAMPLES} samples",
-                                fps=1.0 / benchmark.stats.stats.mean, peak_mib=_peak_mib(),
-                                peak_kind="cuda max allocated" if DEVICE == "cuda" else "process max RSS")
+    run_stage(benchmark, fn, f"{RES}² rays, {SAMPLES}+{SAMPLES} samples", rounds)
 
 
 @pytest.mark.benchmark(group=GROUP)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-import resource
 
 import numpy as np
 import pytest
@@ -26,8 +25,8 @@ from talkbench.models.components import cameras as cams
 from talkbench.models.real3d_portrait.audio2motion import Audio2MotionVAE
 from talkbench.models.real3d_portrait.config import Real3DPortraitConfig
 from talkbench.models.real3d_portrait.model import Real3DPortraitNetwork
+from bench.model_stages import DEVICE, run_stage
 
-DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 REDUCED = os.environ.get("TALKBENCH_BENCH_REDUCED") == "1"
 RES, SAMPLES = (32, 12) if REDUCED else (128, 48)
 GROUP = "real3d-stages-reduced" if REDUCED else "real3d-stages-paper"
@@ -55,21 +54,8 @@ def inputs(net):
             "seg": seg, "kp": kp, "planes": planes}
 
 
-def _peak_mib() -> float:
-    if DEVICE == "cuda":
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() / 2 ** 20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def _run(benchmark, fn, rounds: int = 2):
-    if DEVICE == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    with torch.no_grad():
-        benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1 if DEVICE == "cuda" else 0)
-    benchmark.extra_info.update(device=DEVICE, resolution=f"{RES}² rays, {SAMPLES}+{SAMPLES} samples",
-                                fps=1.0 / benchmark.stats.stats.mean, peak_mib=_peak_mib(),
-                                peak_kind="cuda max allocated" if DEVICE == "cuda" else "process max RSS")
+    run_stage(benchmark, fn, f"{RES}² rays, {SAMPLES}+{SAMPLES} samples", rounds)
 
 
 def _render(net, x):

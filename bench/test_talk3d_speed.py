@@ -14,7 +14,6 @@ resident-set high-water mark). TALKBENCH_BENCH_REDUCED=1 runs 32² rays with 12 
 from __future__ import annotations
 
 import os
-import resource
 
 import pytest
 import torch
@@ -22,8 +21,8 @@ import torch
 from talkbench.models.talk3d.adapter import camera_labels
 from talkbench.models.talk3d.config import RELEASED
 from talkbench.models.talk3d.model import Talk3DModel, random_generator, random_identity
+from bench.model_stages import DEVICE, run_stage
 
-DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 REDUCED = os.environ.get("TALKBENCH_BENCH_REDUCED") == "1"
 RES, SAMPLES = (32, 12) if REDUCED else (128, 48)
 GROUP = "talk3d-stages-reduced" if REDUCED else "talk3d-stages-paper"
@@ -51,21 +50,8 @@ def inputs(model):
     return {"ident": ident, "windows": windows, "cond": cond, "labels": labels, "tokens": tokens, "raw": raw}
 
 
-def _peak_mib() -> float:
-    if DEVICE == "cuda":
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() / 2 ** 20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _run(benchmark, fn, rounds: int = 2):
-    if DEVICE == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    with torch.no_grad():
-        benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1 if DEVICE == "cuda" else 0)
-    benchmark.extra_info.update(device=DEVICE, resolution=f"{RES}² rays, {SAMPLES}+{SAMPLES} samples",
-                                fps=1.0 / benchmark.stats.stats.mean, peak_mib=_peak_mib(),
-                                peak_kind="cuda max allocated" if DEVICE == "cuda" else "process max RSS")
+    run_stage(benchmark, fn, f"{RES}² rays, {SAMPLES}+{SAMPLES} samples", rounds)
 
 
 @pytest.mark.benchmark(group=GROUP)
