@@ -16,7 +16,7 @@ from talkbench.metrics.analysis_reader import AnalysisReader
 from talkbench.nets.pool import POOL
 from talkbench.metrics.base import PairedFrameMetric, StateError
 from talkbench.metrics.face_pair import FacePairMetric
-from talkbench.metrics.inception_set import InceptionSetMetric
+from talkbench.metrics.feature_sets import FeatureSetMetric
 from talkbench.metrics.multiview import MatrixSummary
 from talkbench.metrics.per_video import PerVideoMetric
 from talkbench.metrics.region import RegionMetric
@@ -63,7 +63,7 @@ def _feed_region(metric, rng):
 
 
 # most specific first
-FEEDERS = ((RegionMetric, _feed_region), (FacePairMetric, _feed_face), (InceptionSetMetric, _feed_features), (MatrixSummary, _feed_matrix),
+FEEDERS = ((RegionMetric, _feed_region), (FacePairMetric, _feed_face), (FeatureSetMetric, _feed_features), (MatrixSummary, _feed_matrix),
            (PerVideoMetric, _feed_video), (PairedFrameMetric, _feed_paired))
 
 

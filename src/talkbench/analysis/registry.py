@@ -12,6 +12,7 @@ Registry, like every other name table) of factories.
   syncnet                           SyncNet window embeddings of a clip (options)       (clip)
   mouth-audio[@<det>]               mouth opening and audio energy per 25 fps frame     (clip)
   flow-residual                     DIS-flow-compensated |difference| of (next, previous) (pair)
+  i3d                               I3D Kinetics-400 features of 16-frame windows       (clip)
 
 Factories import their analyser module only when called, so naming an analysis loads nothing.
 """
@@ -83,6 +84,7 @@ ANALYSERS: Registry[Callable[..., Any]] = Registry("analysis kind", {
     "syncnet": _no_backbone("syncnet_windows:SyncNetWindowsAnalyser"),
     "mouth-audio": _no_backbone("mouth:MouthAudioAnalyser", "mediapipe"),
     "flow-residual": _no_backbone("motion:FlowResidualAnalyser"),
+    "i3d": _no_backbone("video_features:I3DAnalyser"),
 })
 
 

