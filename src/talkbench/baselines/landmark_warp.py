@@ -13,7 +13,7 @@ stands in before that); `last_run` reports how many frames that happened to.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np

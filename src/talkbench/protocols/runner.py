@@ -24,7 +24,6 @@ from ..io import state_codec
 from ..io.atomic import atomic_write_bytes, atomic_write_json, read_json
 from ..io.hashing import sha256_file, sha256_json, sha256_path
 from ..logs import get_logger, progress
-from ..metrics.card import MetricKind
 from ..metrics.registry import REGISTRY
 from ..results.bootstrap import DEFAULT_SEED, bootstrap_ci
 from ..results.store import write_results
@@ -32,7 +31,7 @@ from ..results.summary import ItemRecord, MetricSummary, MissingItem, RunSummary
 from .datasets import open_dataset
 from .evaluate import STATEFUL_KINDS, Job, missing_weights_reason, restore_metric
 from .executors import make_executor
-from .spec import MetricEntry, Protocol, items_from_dataset, load_protocol, protocol_hash, read_spec, find_spec
+from .spec import MetricEntry, Protocol, items_from_dataset, load_protocol, read_spec, find_spec
 
 log = get_logger("run")
 ITEMS_DIR = "items"

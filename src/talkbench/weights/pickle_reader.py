@@ -176,6 +176,8 @@ def read_pickle(path: str | Path) -> Any:
     p = Path(path)
     try:
         if _is_torch_file(p):
+            # weights_only=False only hands unpickling to `restricted_pickle`, whose Unpickler is the allow-list
+            # above: no class outside it is imported and no pickled code runs (tests/test_eg3d_generator.py)
             return torch.load(p, map_location="cpu", weights_only=False, pickle_module=restricted_pickle)
         with p.open("rb") as f:
             return RestrictedUnpickler(f).load()

@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import MissingWeightsError, UnknownNameError, WeightsMismatchError
 from ..io.paths import talkbench_home
 from . import catalog
-from .spec import INSTALL_KINDS, WeightsSpec
+from .spec import WeightsSpec
 
 # -- locations -----------------------------------------------------------------------------------
 def torch_hub_checkpoints() -> Path:

@@ -17,7 +17,7 @@ import torch
 from ..base import Camera, ModelInfo, ReconstructionModel
 from ..lp3d.adapter import render_planes
 from ..lp3d.checkpoint import load_lp3d
-from ..lp3d.network import frames_to_tensor
+from ..components.frames import frames_to_tensor
 from ..real3d_portrait.checkpoint import resolve_checkpoint
 from .checkpoint import load_coherent3d, save_coherent3d
 from .config import Coherent3DConfig, preset as named_preset

@@ -13,9 +13,9 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ...errors import InputError
+from ..components.frames import frames_to_tensor, tensor_to_frame
 from ..base import Camera, ModelInfo, TalkingHeadModel
 from ..components.cameras import camera_to_label
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -25,20 +25,6 @@ from .network import Export3DNetwork
 
 WEIGHTS_NOTE = ("export3d: the authors released neither code nor weights; this is talkbench's implementation from the "
                 "paper, with talkbench-trained (or random) weights, never the authors'")
-
-
-def frames_to_tensor(frames: Sequence[np.ndarray], size: int) -> torch.Tensor:
-    """uint8 H×W×3 frames -> (T, 3, size, size) in [-1, 1] (antialiased bilinear resize)."""
-    t = torch.as_tensor(np.stack([np.asarray(f) for f in frames])).permute(0, 3, 1, 2).float() / 127.5 - 1
-    if t.shape[-2:] != (size, size):
-        t = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    return t
-
-
-def tensor_to_frame(image: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
-    if tuple(image.shape[-2:]) != tuple(size):
-        image = F.interpolate(image[None], size=tuple(size), mode="bilinear", align_corners=False, antialias=True)[0]
-    return ((image.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
 
 
 @dataclass

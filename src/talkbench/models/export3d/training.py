@@ -76,7 +76,7 @@ def load_clips(root: Path, size: int, extractor: InputExtractor, holdout: float,
                identities: Sequence[str] | None = None) -> tuple[list[Clip], list[str]]:
     from PIL import Image
 
-    from .adapter import frames_to_tensor
+    from ..components.frames import frames_to_tensor
 
     clips, notes = [], []
     dropped = 0

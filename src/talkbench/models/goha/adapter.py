@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ...errors import InputError
+from ..components.frames import frames_to_tensor, tensor_to_frame
 from ..base import Camera, ModelInfo, TalkingHeadModel
 from ..components.cameras import camera_to_label
 from ..components.gfpgan import NOISE_MODES
@@ -32,13 +33,6 @@ from .model import GOHANetwork
 OUTPUTS = ("sr", "raw")
 UPSTREAM_NOISE_NOTE = ("SR noise from the stored GFPGAN buffers (deterministic); the released forward draws "
                        "fresh noise per call")
-
-
-def _to_tensor(frames: Sequence[np.ndarray], size: int) -> torch.Tensor:
-    t = torch.as_tensor(np.stack(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
-    if t.shape[-1] != size or t.shape[-2] != size:
-        t = torch.nn.functional.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    return t
 
 
 @dataclass
@@ -153,16 +147,13 @@ class GOHA(TalkingHeadModel):
             raise InputError("source image", f"expected an H×W×3 RGB frame, got shape {image.shape}",
                              "pass an RGB frame")
         net = self.network
-        src = _to_tensor([image], self.config.input_size).to(self.device)
+        src = frames_to_tensor([image], self.config.input_size).to(self.device)
         camera, identity = self.inputs.prepare_source(image, src)
         keep = 1 - net.parsing_mask(src)
         return _State(image, src, keep, net.canonical_plane(src, keep), self._label(camera), identity)
 
     def _to_output(self, image: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
-        if tuple(image.shape[-2:]) != tuple(size):
-            image = torch.nn.functional.interpolate(image[None], size=tuple(size), mode="bilinear",
-                                                    align_corners=False, antialias=True)[0]
-        return ((image.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+        return tensor_to_frame(image, size)
 
     @torch.no_grad()
     def animate(self, state: _State, driving=None, cameras: Sequence[Camera] | None = None, audio=None, gt=None):
@@ -171,7 +162,7 @@ class GOHA(TalkingHeadModel):
                 raise InputError("driving", "GOHA is driven by frames (expression and, without cameras, head pose)",
                                  "use a protocol with driving frames or cameras")
             driving = [state.image] * len(cameras)  # novel views of the source with its own expression
-        tensors = _to_tensor([np.asarray(f) for f in driving], self.config.input_size).to(self.device)
+        tensors = frames_to_tensor([np.asarray(f) for f in driving], self.config.input_size).to(self.device)
         pseudo, head_cameras = self.inputs.drive(state.identity, state.image, driving, tensors, self.config.input_size)
         if cameras:
             cameras = list(cameras)

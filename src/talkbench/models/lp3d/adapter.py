@@ -17,7 +17,8 @@ from ..base import Camera, ModelInfo, ReconstructionModel
 from ..real3d_portrait.checkpoint import resolve_checkpoint
 from .checkpoint import load_lp3d, save_lp3d
 from .config import LP3DConfig, preset as named_preset
-from .network import LP3DNetwork, camera_tensors, frames_to_tensor, tensor_to_frame
+from ..components.frames import frames_to_tensor, tensor_to_frame
+from .network import LP3DNetwork, camera_tensors
 
 
 class LP3D(ReconstructionModel):

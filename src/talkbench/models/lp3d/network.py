@@ -12,7 +12,6 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ..base import Camera
 from ..components.osg_decoder import OSGDecoder
@@ -24,21 +23,6 @@ from .config import LP3DConfig
 
 #: camera recipes already in the EG3D frame (radius ≈ 2.7 around the head); others are rescaled
 EG3D_FRAME_RECIPES = ("eg3d-ffhq", "goha", "real3d", "otavatar")
-
-
-def frames_to_tensor(frames: Sequence[np.ndarray], size: int) -> torch.Tensor:
-    """uint8 H×W×3 frames -> (B, 3, size, size) in [-1, 1] (antialiased bilinear resize)."""
-    t = torch.as_tensor(np.stack([np.asarray(f) for f in frames])).permute(0, 3, 1, 2).float() / 127.5 - 1
-    if t.shape[-2:] != (size, size):
-        t = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    return t
-
-
-def tensor_to_frame(image: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
-    """(3, h, w) in [-1, 1] -> H×W×3 uint8 at `size` (H, W)."""
-    if tuple(image.shape[-2:]) != tuple(size):
-        image = F.interpolate(image[None], size=tuple(size), mode="bilinear", align_corners=False, antialias=True)[0]
-    return ((image.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
 
 
 def camera_tensors(cameras: Sequence[Camera], radius: float | None) -> tuple[torch.Tensor, torch.Tensor]:

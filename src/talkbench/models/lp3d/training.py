@@ -16,7 +16,8 @@ from ..multiview_data import frame_indices, load_training_clips
 from ..training import FitReport, FitRequest, OptimiserConfig, optimise, seed_everything
 from .checkpoint import load_lp3d, save_lp3d
 from .config import preset as named_preset
-from .network import LP3DNetwork, camera_tensors, frames_to_tensor
+from ..components.frames import frames_to_tensor
+from .network import LP3DNetwork, camera_tensors
 
 RECIPE = "talkbench multiview L1 (input view + one other camera), Adam"
 

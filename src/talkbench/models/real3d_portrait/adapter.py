@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from ...errors import InputError
+from ..components.frames import frames_to_tensor, tensor_to_frame
 from ..base import Camera, ModelInfo, TalkingHeadModel
 from ..components.cameras import EG3D_FOCAL, camera_to_label, lookat_cam2world, normalized_intrinsics
 from ..components.morphable import MorphableModel, synthetic_morphable_model
@@ -43,14 +44,6 @@ from .model import Real3DPortraitNetwork
 from .preprocess import OFFICIAL_NOTE, PREPROCESS_MODES, OfficialPreprocessor, OfflinePreprocessor, SourceInputs
 from .real_inputs import SUBSTITUTION_NOTE, MeshNCC
 from .segmentation import head_mask
-
-
-def _to_tensor(frames: Sequence[np.ndarray], size: int) -> torch.Tensor:
-    t = torch.as_tensor(np.stack(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
-    if t.shape[-1] != size or t.shape[-2] != size:
-        t = torch.nn.functional.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    return t
-
 
 
 def video_driving_needs_preprocessing() -> InputError:
@@ -199,16 +192,13 @@ class Real3DPortrait(TalkingHeadModel):
 
     def _to_output(self, image: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
         """(3, 512, 512) in [-1, 1] -> H×W uint8 RGB (antialiased bilinear when resizing)."""
-        if tuple(image.shape[-2:]) != tuple(size):
-            image = torch.nn.functional.interpolate(image[None], size=tuple(size), mode="bilinear",
-                                                    align_corners=False, antialias=True)[0]
-        return ((image.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+        return tensor_to_frame(image, size)
 
     @staticmethod
     def _torso_reference(frame: np.ndarray, seg: np.ndarray) -> np.ndarray:
         """Upstream's torso inpainting, run where upstream runs it: on the 512² uint8 frame (its smear
         lengths are in 512² pixels), whatever the model's input size."""
-        at512 = ((_to_tensor([frame], OFFICIAL_SIZE)[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).round()
+        at512 = ((frames_to_tensor([frame], OFFICIAL_SIZE)[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).round()
         torso, _ = inpaint_torso(at512.astype(np.uint8), _resize_mask(seg, OFFICIAL_SIZE))
         return torso
 
@@ -216,14 +206,14 @@ class Real3DPortrait(TalkingHeadModel):
         size, dev = self.image_size, self.device
         prep = self.preprocessor.source(frame, size)
         seg = _resize_mask(prep.seg, size)  # (6, S, S) at the model resolution
-        src = _to_tensor([frame], size).to(dev)
+        src = frames_to_tensor([frame], size).to(dev)
         keep = lambda m: torch.where(torch.as_tensor(m, device=dev)[None, None], src, -torch.ones_like(src))  # noqa: E731
         resized = (src[0].permute(1, 2, 0).cpu().numpy() + 1) * 127.5
         bg = knn_fill_background(resized, seg[0])
         torso = self._torso_reference(frame, prep.seg)
         ncc = prep.identity if isinstance(prep.identity, MeshNCC) else None
         return _State(src, frame.shape[:2], self.network.canonical_planes(keep(head_mask(seg))), prep.pncc_cano.to(dev),
-                      prep.pncc_src.to(dev), _to_tensor([torso], size).to(dev), _to_tensor([bg.clip(0, 255)], size).to(dev),
+                      prep.pncc_src.to(dev), frames_to_tensor([torso], size).to(dev), frames_to_tensor([bg.clip(0, 255)], size).to(dev),
                       torch.as_tensor(_resize_mask(seg, 64), dtype=torch.float32, device=dev)[None], ncc, prep,
                       getattr(prep.identity, "id", None))
 
@@ -231,7 +221,7 @@ class Real3DPortrait(TalkingHeadModel):
     def prepare(self, source: Sequence[np.ndarray]) -> _State:
         if self.real_inputs:
             return self._prepare_real(np.asarray(source[0]))
-        src = _to_tensor(source[:1], self.image_size).to(self.device)
+        src = frames_to_tensor(source[:1], self.image_size).to(self.device)
         pncc = render_pncc(self.morphable, size=self.image_size).to(self.device)
         return _State(src, np.asarray(source[0]).shape[:2], self.network.canonical_planes(src), pncc)
 

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ...errors import InputError
+from ..components.frames import tensor_to_frame
 from ..base import Camera, ModelInfo, TalkingHeadModel
 from ..components.cameras import camera_from_angles, camera_to_label
 from .audio import RANDOM_WEIGHTS, SAMPLE_RATE, WAV2VEC2_WEIGHTS_ID, audio_condition, load_wav2vec2
@@ -279,13 +280,7 @@ class Talk3D(TalkingHeadModel):
                                                 cond.landmark[sl].to(self.device), audio_token=audio_tok)
             out = self.model.render(self.identity, tokens, labels[sl], generator=gen)
             for img in out["image"]:
-                frames.append(to_frame(img, size))
+                frames.append(tensor_to_frame(img, size))
         return frames
 
 
-def to_frame(image: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
-    """(3, H, W) in [-1, 1] -> uint8 H×W×3 at `size` (antialiased bilinear when resizing)."""
-    if tuple(image.shape[-2:]) != tuple(size):
-        image = torch.nn.functional.interpolate(image[None], size=tuple(size), mode="bilinear", align_corners=False,
-                                                antialias=True)[0]
-    return ((image.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()

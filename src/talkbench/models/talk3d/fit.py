@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import InputError, MissingWeightsError
+from ..components.frames import frames_to_tensor
 from ..training import FitReport, FitRequest, OptimiserConfig, optimise, seed_everything
 from .audio import RANDOM_WEIGHTS, WAV2VEC2_WEIGHTS_ID, audio_condition, load_wav2vec2
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -88,7 +89,7 @@ def read_clip(data: Path, audio: str | None, n_frames: int | None, wav2vec2, cfg
     if not wav.is_file() and not (wav == data and data.is_file()):
         raise InputError(data, "no audio for the clip", "pass --option audio=WAV (or a video with an audio track, or aud.wav in the folder)")
     samples = read_audio(wav, SAMPLE_RATE).samples
-    t = torch.as_tensor(np.stack(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    t = frames_to_tensor(frames)
     windows = audio_condition(wav2vec2, samples, len(frames), cfg.audio_window, cfg.audio_sequence)
     return ClipData(t, windows)
 
